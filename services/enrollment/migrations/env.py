@@ -1,0 +1,5 @@
+from enrollment.models import Base
+
+from shared.migrations import run_env
+
+run_env(Base.metadata)

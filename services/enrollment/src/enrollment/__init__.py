@@ -1,0 +1,1 @@
+"""Enrollment service: orgs, members, programmes and enrollments of one node."""

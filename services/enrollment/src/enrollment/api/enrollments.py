@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from enrollment import repository
+from enrollment.api.deps import Ctx, Db
+from enrollment.api.members import manages
+from enrollment.errors import Forbidden, NotFound
+from enrollment.schemas import EnrollmentIn, EnrollmentOut
+from enrollment.service.enrollments import request_enrollment
+from shared.auth.dependencies import CurrentPrincipal
+
+router = APIRouter(prefix="/enrollments", tags=["enrollments"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=EnrollmentOut,
+    summary="Ask for a seat; the programme's owner node decides",
+    responses={202: {"description": "Requested; poll the Location for the outcome."}},
+)
+async def enrol(
+    body: EnrollmentIn, who: CurrentPrincipal, ctx: Ctx, db: Db, response: Response
+) -> EnrollmentOut:
+    member_id = body.member_id or who.member_id
+    if member_id is None:
+        raise Forbidden("a member token, or a cadre naming member_id, is required")
+    async with db.transaction() as session:
+        member = await repository.get_member(session, member_id)
+        if member is None or not (who.member_id == member_id or manages(who, member.home_org)):
+            raise NotFound(f"member {member_id} not found", field="member_id")
+        enrollment = await request_enrollment(session, ctx, member, body.programme_id)
+    response.headers["Location"] = f"/enrollments/{enrollment.enrollment_id}"
+    return EnrollmentOut.model_validate(enrollment)
+
+
+@router.get("/{enrollment_id}", response_model=EnrollmentOut, summary="An enrollment's status")
+async def get_enrollment(enrollment_id: str, who: CurrentPrincipal, db: Db) -> EnrollmentOut:
+    async with db.sessions() as session:
+        enrollment = await repository.get_enrollment(session, enrollment_id)
+    if enrollment is None or not (
+        who.member_id == enrollment.member_id or manages(who, enrollment.home_org)
+    ):
+        raise NotFound(f"enrollment {enrollment_id} not found")
+    return EnrollmentOut.model_validate(enrollment)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from enrollment import repository
+from enrollment.api.deps import Ctx, Db
+from enrollment.errors import Forbidden, NotFound
+from enrollment.schemas import ProgrammeIn, ProgrammeOut, ProgrammePage
+from enrollment.service.programmes import publish_programme
+from shared.auth import Role
+from shared.auth.dependencies import CurrentPrincipal
+
+router = APIRouter(prefix="/programmes", tags=["programmes"])
+
+
+@router.post("", status_code=201, response_model=ProgrammeOut, summary="Publish a programme")
+async def create_programme(
+    body: ProgrammeIn, who: CurrentPrincipal, ctx: Ctx, db: Db
+) -> ProgrammeOut:
+    if who.org != body.owner_org or not who.has(Role.cadre, Role.admin):
+        raise Forbidden("only the owner org's cadres publish its programmes")
+    async with db.transaction() as session:
+        programme = await publish_programme(session, ctx, body)
+    return ProgrammeOut.model_validate(programme)
+
+
+@router.get("", response_model=ProgrammePage, summary="Programmes known at this node")
+async def list_programmes(
+    _who: CurrentPrincipal,
+    db: Db,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ProgrammePage:
+    async with db.sessions() as session:
+        rows = await repository.list_programmes(session, after=cursor, limit=limit + 1)
+    items = [ProgrammeOut.model_validate(p) for p in rows[:limit]]
+    return ProgrammePage(
+        items=items, next_cursor=items[-1].programme_id if len(rows) > limit else None
+    )
+
+
+@router.get("/{programme_id}", response_model=ProgrammeOut, summary="One programme")
+async def get_programme(programme_id: str, _who: CurrentPrincipal, db: Db) -> ProgrammeOut:
+    async with db.sessions() as session:
+        programme = await repository.get_programme(session, programme_id)
+    if programme is None:
+        raise NotFound(f"programme {programme_id} not found")
+    return ProgrammeOut.model_validate(programme)

@@ -1,0 +1,64 @@
+"""Thin Kafka handlers: the consumer machinery validated and de-duplicated the event; each
+handler calls one use case in the transaction it is given."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from enrollment.service.context import Context
+from enrollment.service.enrollments import decide_enrollment, record_outcome
+from enrollment.service.programmes import copy_programme
+from shared.contracts import topics
+from shared.contracts.envelope import Envelope
+from shared.contracts.events import (
+    EnrollmentConfirmed,
+    EnrollmentRefused,
+    EnrollmentRequested,
+    EnrollmentWaitlisted,
+    OrgRegistered,
+    ProgrammePublished,
+)
+from shared.messaging.consumer import ConsumerSpec
+
+
+def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
+    settings = ctx.settings
+
+    async def on_request(s: AsyncSession, e: EnrollmentRequested, _: Envelope) -> None:
+        await decide_enrollment(s, ctx, e)
+
+    async def on_programme(s: AsyncSession, e: ProgrammePublished, _: Envelope) -> None:
+        await copy_programme(s, ctx, e)
+
+    async def on_outcome(s: AsyncSession, e: EnrollmentConfirmed, _: Envelope) -> None:
+        await record_outcome(s, ctx, e)
+
+    return [
+        ConsumerSpec(
+            name="org_tree",
+            topics=[topics.FEDERATION],
+            group_id=settings.group_id("org_tree"),
+            routes={OrgRegistered: ctx.orgs.on_org_registered},
+            description="Replicates the federation's org tree.",
+        ),
+        ConsumerSpec(
+            name="requests",
+            topics=[topics.inbox(settings.node_id)],
+            group_id=settings.group_id("requests"),
+            routes={EnrollmentRequested: on_request},
+            description="Decides enrollment requests for programmes this node owns.",
+        ),
+        ConsumerSpec(
+            name="catalogue",
+            topics=[topics.ENROLLMENT],
+            group_id=settings.group_id("catalogue"),
+            routes={
+                ProgrammePublished: on_programme,
+                EnrollmentConfirmed: on_outcome,
+                EnrollmentWaitlisted: on_outcome,
+                EnrollmentRefused: on_outcome,
+            },
+            relevant=ctx.orgs.relevant,
+            description="Copies programmes open to this node and learns enrollment outcomes.",
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Enrollment rules, pure Python: no web, database or Kafka imports here."""

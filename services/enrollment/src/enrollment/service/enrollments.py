@@ -1,0 +1,157 @@
+"""Enrollment across nodes: the home node requests, the owner node decides, the home node
+learns the outcome. One code path whether or not the owner is local."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from enrollment import repository
+from enrollment.domain.seats import SeatStatus, decide_seat
+from enrollment.errors import Conflict, NotFound, Unprocessable
+from enrollment.models import Enrollment, Member, Programme, Seat
+from enrollment.service.context import Context
+from shared.contracts import topics
+from shared.contracts.base import Event
+from shared.contracts.events import (
+    EnrollmentConfirmed,
+    EnrollmentRefused,
+    EnrollmentRequested,
+    EnrollmentWaitlisted,
+)
+
+
+async def in_audience(ctx: Context, session: AsyncSession, programme: Programme, org: str) -> bool:
+    for root in programme.audience:
+        if await ctx.orgs.is_within(org, root, session):
+            return True
+    return False
+
+
+async def request_enrollment(
+    session: AsyncSession, ctx: Context, member: Member, programme_id: str
+) -> Enrollment:
+    """Home node: record the request and send it to the owner's inbox."""
+    programme = await repository.get_programme(session, programme_id)
+    if programme is None:
+        raise NotFound(f"programme {programme_id} is not known here", field="programme_id")
+    if not await in_audience(ctx, session, programme, member.home_org):
+        raise Unprocessable(
+            "the member's org is not in this programme's audience", field="programme_id"
+        )
+    if await repository.active_enrollment(session, programme_id, member.member_id):
+        raise Conflict(
+            "the member already has an enrollment for this programme", field="programme_id"
+        )
+    now = ctx.clock.now()
+    enrollment = Enrollment(
+        enrollment_id=str(uuid.uuid4()),
+        programme_id=programme_id,
+        member_id=member.member_id,
+        home_org=member.home_org,
+        owner_node=programme.owner_node,
+        status="requested",
+        requested_at=now,
+    )
+    session.add(enrollment)
+    await ctx.outbox.stage(
+        session,
+        EnrollmentRequested(
+            enrollment_id=enrollment.enrollment_id,
+            programme_id=programme_id,
+            member_id=member.member_id,
+            home_org=member.home_org,
+            home_node=ctx.node_id,
+            requested_at=now,
+        ),
+        topic=topics.inbox(programme.owner_node),
+    )
+    return enrollment
+
+
+async def decide_enrollment(session: AsyncSession, ctx: Context, req: EnrollmentRequested) -> None:
+    """Owner node: decide in one transaction under the programme's lock."""
+    if await repository.get_seat(session, req.enrollment_id) is not None:
+        return  # decided before: the request was re-sent
+    programme = await repository.get_programme(session, req.programme_id, lock=True)
+    now = ctx.clock.now()
+    common = {
+        "enrollment_id": req.enrollment_id,
+        "programme_id": req.programme_id,
+        "member_id": req.member_id,
+        "home_org": req.home_org,
+        "decided_at": now,
+    }
+    if programme is None or programme.owner_node != ctx.node_id:
+        await _announce(
+            session,
+            ctx,
+            EnrollmentRefused(
+                **common,
+                owner_org=programme.owner_org if programme else req.home_org,
+                reason="unknown_programme",
+            ),
+        )
+        return
+    common["owner_org"] = programme.owner_org
+    if not await in_audience(ctx, session, programme, req.home_org):
+        await _announce(session, ctx, EnrollmentRefused(**common, reason="not_in_audience"))
+        return
+    if await repository.seat_of_member(session, req.programme_id, req.member_id):
+        await _announce(session, ctx, EnrollmentRefused(**common, reason="already_enrolled"))
+        return
+    decision = decide_seat(
+        capacity=programme.capacity,
+        confirmed=programme.confirmed_count,
+        next_sequence=programme.next_sequence,
+    )
+    programme.next_sequence += 1
+    if decision.status is SeatStatus.confirmed:
+        programme.confirmed_count += 1
+    session.add(
+        Seat(
+            enrollment_id=req.enrollment_id,
+            programme_id=req.programme_id,
+            member_id=req.member_id,
+            home_org=req.home_org,
+            home_node=req.home_node,
+            status=decision.status.value,
+            sequence=decision.sequence,
+            decided_at=now,
+        )
+    )
+    if decision.status is SeatStatus.confirmed:
+        event: Event = EnrollmentConfirmed(
+            **common,
+            sequence=decision.sequence,
+            programme_title=programme.title,
+            hours=programme.hours,
+        )
+    else:
+        event = EnrollmentWaitlisted(
+            **common, sequence=decision.sequence, programme_title=programme.title
+        )
+    await _announce(session, ctx, event)
+
+
+async def _announce(session: AsyncSession, ctx: Context, event: Event) -> None:
+    await ctx.outbox.stage(session, event, topic=topics.ENROLLMENT)
+
+
+async def record_outcome(
+    session: AsyncSession,
+    ctx: Context,
+    event: EnrollmentConfirmed | EnrollmentWaitlisted | EnrollmentRefused,
+) -> None:
+    """Home node: the member's enrollment learns the owner's decision."""
+    enrollment = await repository.get_enrollment(session, event.enrollment_id)
+    if enrollment is None:
+        return  # not one of ours (the owner node sees its own decisions too)
+    if isinstance(event, EnrollmentConfirmed):
+        enrollment.status, enrollment.sequence = "confirmed", event.sequence
+    elif isinstance(event, EnrollmentWaitlisted):
+        enrollment.status, enrollment.sequence = "waitlisted", event.sequence
+    else:
+        enrollment.status, enrollment.reason = "refused", event.reason
+    enrollment.decided_at = event.decided_at

@@ -1,0 +1,1 @@
+"""Code every Big School service shares: event contracts, outbox, consumers, auth, settings."""

@@ -1,0 +1,1 @@
+"""Event contracts: the CloudEvents envelope, the topics and the versioned event models."""

@@ -1,0 +1,1 @@
+"""Reliable messaging: the transactional outbox, its relay, idempotent consumers, dead letters."""

@@ -1,0 +1,223 @@
+"""The transactional outbox: events are rows written in the same transaction as the change
+that caused them; the relay publishes them to Kafka afterwards, in commit order per key.
+
+Invariants (see docs/outbox.md):
+- a row is deleted only after the broker acknowledged it (idempotent producer, acks=all);
+- one relay per database is active at a time (PostgreSQL advisory lock; on SQLite the
+  relay's ``BEGIN IMMEDIATE`` transaction is the lock);
+- when a send fails, later rows with the same key are kept and re-sent after it, so a
+  key's order holds; consumers drop the duplicates by `ce_id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from shared.clock import Clock, SystemClock
+from shared.contracts.base import Event
+from shared.contracts.envelope import Envelope, envelope_for
+from shared.db import Database
+from shared.messaging.tables import MessagingTables
+from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_SEND_FAILURES
+
+log = logging.getLogger(__name__)
+
+# One advisory-lock id per database: each service has its own database.
+RELAY_LOCK_ID = 0x0B16_5C00
+
+
+class Outbox:
+    """Stages events in the caller's session; never commits (the caller's transaction does)."""
+
+    def __init__(self, tables: MessagingTables, source: str, clock: Clock | None = None) -> None:
+        self.tables = tables
+        self.source = source
+        self.clock = clock or SystemClock()
+
+    async def stage(self, session: AsyncSession, event: Event, *, topic: str) -> Envelope:
+        env = envelope_for(event, source=self.source, at=self.clock.now())
+        await session.execute(
+            insert(self.tables.outbox).values(
+                id=env.id,
+                topic=topic,
+                key=event.key(),
+                headers=json.dumps([[k, v.decode()] for k, v in env.headers()]),
+                payload=event.model_dump_json().encode(),
+                created_at=env.time,
+            )
+        )
+        return env
+
+
+class Producer:
+    """The one producer kind we use: idempotent (so acks=all) and ordered per partition.
+    Created on start, inside the event loop that will use it."""
+
+    def __init__(self, bootstrap: str, client_id: str) -> None:
+        self.bootstrap = bootstrap
+        self.client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    @property
+    def kafka(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("producer not started")
+        return self._producer
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            request_timeout_ms=15_000,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        tables: MessagingTables,
+        producer: Producer,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        self.db = db
+        self.table = tables.outbox
+        self.producer = producer
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._lease: AsyncConnection | None = None
+        self.last_error: str | None = None
+        db.on_commit(self._wake.set)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Relay forever; transient faults (broker or database down) are retried with backoff."""
+        backoff = self.poll_seconds
+        while True:
+            try:
+                if not await self._hold_lease():
+                    await asyncio.sleep(1.0)
+                    continue
+                sent = await self.relay_once()
+                self.last_error = None
+                backoff = self.poll_seconds
+                if sent < self.batch_size:
+                    await self._idle()
+            except asyncio.CancelledError:
+                await self._release_lease()
+                raise
+            except Exception as exc:
+                self.last_error = type(exc).__name__
+                log.warning("outbox relay: %s; retrying in %.1fs", type(exc).__name__, backoff)
+                await self._release_lease()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+        except TimeoutError:
+            pass
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(self.table).order_by(self.table.c.seq).limit(self.batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            done = await self._send(rows)
+            if done:
+                await session.execute(delete(self.table).where(self.table.c.seq.in_(done)))
+        OUTBOX_PUBLISHED.inc(len(done))
+        return len(done)
+
+    async def _send(self, rows: Sequence[object]) -> list[int]:
+        futures = []
+        for row in rows:
+            headers = [(k, v.encode()) for k, v in json.loads(row.headers)]  # type: ignore[attr-defined]
+            futures.append(
+                await self.producer.kafka.send(
+                    row.topic,  # type: ignore[attr-defined]
+                    value=row.payload,  # type: ignore[attr-defined]
+                    key=row.key.encode(),  # type: ignore[attr-defined]
+                    headers=headers,
+                )
+            )
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        done: list[int] = []
+        blocked: set[tuple[str, str]] = set()
+        for row, result in zip(rows, results, strict=True):
+            target = (row.topic, row.key)  # type: ignore[attr-defined]
+            if isinstance(result, BaseException) or target in blocked:
+                blocked.add(target)
+                continue
+            done.append(row.seq)  # type: ignore[attr-defined]
+        if blocked:
+            OUTBOX_SEND_FAILURES.inc(len(rows) - len(done))
+            err = next(r for r in results if isinstance(r, BaseException))
+            log.warning(
+                "outbox: %d of %d sends failed (%s)",
+                len(rows) - len(done),
+                len(rows),
+                type(err).__name__,
+            )
+        return done
+
+    async def _hold_lease(self) -> bool:
+        """PostgreSQL: one relay per database via a session advisory lock, held while alive."""
+        if self.db.dialect != "postgresql":
+            return True
+        if self._lease is not None:
+            await self._lease.execute(text("SELECT 1"))  # raises if the lease connection died
+            return True
+        conn = await self.db.engine.connect()
+        got = (
+            await conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": RELAY_LOCK_ID})
+        ).scalar()
+        await conn.commit()
+        if got:
+            self._lease = conn
+            log.info("outbox relay: lease taken")
+            return True
+        await conn.close()
+        return False
+
+    async def _release_lease(self) -> None:
+        if self._lease is not None:
+            conn, self._lease = self._lease, None
+            try:
+                await conn.close()
+            except Exception:
+                pass
+
+    async def pending(self) -> int:
+        async with self.db.sessions() as session:
+            return (
+                await session.execute(select(func.count()).select_from(self.table))
+            ).scalar_one()

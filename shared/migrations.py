@@ -1,0 +1,92 @@
+"""Alembic glue every service uses: run its migrations, and the shared tables' first revision."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+async def upgrade_to_head(migrations_dir: Path, database_url: str) -> None:
+    """Bring a service database to the newest revision (in a thread: Alembic runs its own loop)."""
+    await asyncio.to_thread(command.upgrade, alembic_config(migrations_dir, database_url), "head")
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """Body of each service's ``migrations/env.py`` (online mode, async engine)."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url is not set"
+
+    def migrate(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def main() -> None:
+        engine = create_async_engine(url)
+        async with engine.connect() as connection:
+            await connection.run_sync(migrate)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+def create_messaging_tables(op: object) -> None:
+    """First revision of the outbox and processed-events tables (frozen: never edit)."""
+    seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    op.create_table(  # type: ignore[attr-defined]
+        "outbox",
+        sa.Column("seq", seq, autoincrement=True),
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("topic", sa.String(255), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("headers", sa.Text, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("seq", name="pk_outbox"),
+        sa.UniqueConstraint("id", name="uq_outbox_id"),
+    )
+    op.create_table(  # type: ignore[attr-defined]
+        "processed_events",
+        sa.Column("handler", sa.String(200), nullable=False),
+        sa.Column("ce_id", sa.String(36), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("handler", "ce_id", name="pk_processed_events"),
+    )
+    op.create_index(  # type: ignore[attr-defined]
+        "ix_processed_events_processed_at", "processed_events", ["processed_at"]
+    )
+
+
+def create_org_table(op: object) -> None:
+    """First revision of the org-tree replica (frozen: never edit)."""
+    op.create_table(  # type: ignore[attr-defined]
+        "orgs",
+        sa.Column("org_id", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("parent_id", sa.String(64), nullable=True),
+        sa.Column("level", sa.String(20), nullable=False),
+        sa.Column("hosted_by", sa.String(64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("org_id", name="pk_orgs"),
+    )
+    op.create_index("ix_orgs_parent_id", "orgs", ["parent_id"])  # type: ignore[attr-defined]
+    op.create_index("ix_orgs_hosted_by", "orgs", ["hosted_by"])  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""The org tree replica every service keeps, and the node filter built on it."""

@@ -1,0 +1,183 @@
+"""One service of one node in one process: FastAPI for HTTP, FastStream subscribers for
+Kafka, the outbox relay and any background workers — started and stopped together.
+
+A newcomer follows a request like this: HTTP route → use case (one transaction, which
+also stages events with ``runtime.outbox``) → outbox row → ``OutboxRelay`` → Kafka →
+``IdempotentConsumer`` on the reacting service → its use case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from sqlalchemy import text
+
+from shared.auth.tokens import TokenVerifier
+from shared.clock import Clock, SystemClock
+from shared.contracts.base import Event
+from shared.contracts.topics import ensure_topics, node_topics
+from shared.db import Database
+from shared.logs import configure_logging
+from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer, subscribe
+from shared.messaging.dead_letters import DeadLetters
+from shared.messaging.outbox import Outbox, OutboxRelay, Producer
+from shared.messaging.tables import MessagingTables
+from shared.migrations import upgrade_to_head
+from shared.settings import ServiceSettings
+from shared.tracing import reset_traceparent, set_traceparent
+from shared.web import ops
+from shared.web.problems import install_problem_handlers
+
+log = logging.getLogger(__name__)
+
+Worker = Callable[[], Awaitable[None]]
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        tables: MessagingTables,
+        migrations_dir: Path,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tables = tables
+        self.migrations_dir = migrations_dir
+        self.clock = clock or SystemClock()
+        self.db = Database(settings.database_url)
+        self.outbox = Outbox(tables, settings.source, self.clock)
+        self.producer = Producer(settings.kafka_bootstrap_servers, settings.source)
+        self.relay = OutboxRelay(
+            self.db, tables, self.producer, poll_seconds=settings.outbox_poll_seconds
+        )
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            client_id=settings.source,
+            enable_idempotence=True,
+            graceful_timeout=10.0,
+        )
+        self.consumers: list[IdempotentConsumer] = []
+        self.workers: list[Worker] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- wiring -----------------------------------------------------------------------
+    def consume(self, spec: ConsumerSpec) -> IdempotentConsumer:
+        consumer = IdempotentConsumer(
+            spec,
+            self.db,
+            self.tables,
+            DeadLetters(self.producer, spec.group_id),
+            clock=self.clock,
+        )
+        subscribe(
+            self.broker,
+            consumer,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+        )
+        self.consumers.append(consumer)
+        return consumer
+
+    def publishes(self, topic: str, *events: type[Event]) -> None:
+        """Document what this service publishes in its AsyncAPI document."""
+        for model in events:
+            self.broker.publisher(
+                topic,
+                title=f"{topic}:{model.ce_type}",
+                schema=model,
+                description=(model.__doc__ or "").strip() or None,
+            )
+
+    def run_in_background(self, worker: Worker) -> None:
+        self.workers.append(worker)
+
+    # -- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        if self.settings.migrate_on_start:
+            await upgrade_to_head(self.migrations_dir, self.settings.database_url)
+        await ensure_topics(
+            self.settings.kafka_bootstrap_servers,
+            node_topics(self.settings.node_id, self.settings.topic_partitions),
+        )
+        await self.producer.start()
+        await self.broker.start()
+        for worker in [self.relay.run, *self.workers]:
+            self._tasks.append(asyncio.create_task(worker(), name=worker.__qualname__))
+        log.info("%s started", self.settings.source)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.broker.stop()
+        await self.producer.stop()
+        await self.db.dispose()
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    # -- readiness --------------------------------------------------------------------
+    async def check_database(self) -> None:
+        async with self.db.sessions() as session:
+            await asyncio.wait_for(session.execute(text("SELECT 1")), timeout=3)
+
+    async def check_kafka(self) -> None:
+        await asyncio.wait_for(self.producer.kafka.client.fetch_all_metadata(), timeout=3)
+
+    # -- HTTP -------------------------------------------------------------------------
+    def create_app(self, *, title: str, description: str, routers: Iterable[APIRouter]) -> FastAPI:
+        app = FastAPI(title=title, description=description, lifespan=self.lifespan)
+        app.state.runtime = self
+        app.state.token_verifier = TokenVerifier(
+            issuer=self.settings.jwt_issuer,
+            audience=self.settings.audience,
+            jwks_path=self.settings.jwt_jwks_path,
+            jwks_url=self.settings.jwt_jwks_url,
+        )
+        app.state.readiness_checks = {"database": self.check_database, "kafka": self.check_kafka}
+        install_problem_handlers(app)
+        app.include_router(ops.router)
+        for router in routers:
+            app.include_router(router)
+
+        asyncapi = AsyncAPI(self.broker, title=f"{title} (events)", version="1")
+
+        @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document")
+        async def asyncapi_document() -> JSONResponse:
+            return JSONResponse(asyncapi.to_specification().to_jsonable())
+
+        @app.middleware("http")
+        async def trace_context(request: Request, call_next: Callable) -> Response:
+            token = set_traceparent(request.headers.get("traceparent"))
+            try:
+                return await call_next(request)
+            finally:
+                reset_traceparent(token)
+
+        return app
+
+    def serve(self, app: FastAPI) -> None:
+        configure_logging(self.settings.service, self.settings.node_id, self.settings.log_level)
+        uvicorn.run(
+            app,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_config=None,
+            access_log=False,
+        )

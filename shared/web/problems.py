@@ -1,0 +1,104 @@
+"""JSON problem details (RFC 9457). One base error per service derives from ``Problem``;
+one handler renders them all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.orgs.directory import UnknownOrg
+
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+    def body(self, instance: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"urn:bigschool:problem:{type(self).__name__}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+        }
+        if self.field:
+            body["errors"] = [{"field": self.field, "reason": self.detail}]
+        body.update(self.extra)
+        return body
+
+
+class Unauthorized(Problem):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(Problem):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(Problem):
+    status, title = 404, "Not found"
+
+
+class Conflict(Problem):
+    status, title = 409, "Conflict"
+
+
+class Unprocessable(Problem):
+    status, title = 422, "Unprocessable request"
+
+
+def problem_response(status: int, body: dict[str, Any]) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.body(request.url.path))
+
+    @app.exception_handler(UnknownOrg)
+    async def _unknown_org(request: Request, exc: UnknownOrg) -> JSONResponse:
+        return problem_response(
+            404, NotFound(f"org {exc} is not known here").body(request.url.path)
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Name the field and the reason; never echo the value (it may be personal data).
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]}
+            for e in exc.errors()
+        ]
+        body = {
+            "type": "urn:bigschool:problem:Invalid",
+            "title": "Unprocessable request",
+            "status": 422,
+            "detail": "the request is not valid",
+            "instance": request.url.path,
+            "errors": errors,
+        }
+        return problem_response(422, body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body = {
+            "type": "about:blank",
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+        }
+        return problem_response(exc.status_code, body)
