@@ -1,0 +1,122 @@
+"""The demo federation's shape and how to seed it through the public APIs.
+
+zj (superior, node zj)
+└── zj-hz (superior, node zj)
+    └── hzsteel (enterprise, node hzsteel)
+        ├── hzsteel-rolling (grassroots, node hzsteel)
+        └── hzsteel-smelting (grassroots, node hzsteel)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from deploy.local.client import ServiceClient, Tokens
+from deploy.local.node import Node
+
+SUPERIOR_NODE, ENTERPRISE_NODE = "zj", "hzsteel"
+ORGS: list[tuple[str, dict[str, Any]]] = [
+    (SUPERIOR_NODE, {"org_id": "zj", "name": "浙江省总工会", "level": "superior"}),
+    (
+        SUPERIOR_NODE,
+        {"org_id": "zj-hz", "name": "杭州市总工会", "parent_id": "zj", "level": "superior"},
+    ),
+    (
+        ENTERPRISE_NODE,
+        {"org_id": "hzsteel", "name": "杭钢集团工会", "parent_id": "zj-hz", "level": "enterprise"},
+    ),
+    (
+        ENTERPRISE_NODE,
+        {
+            "org_id": "hzsteel-rolling",
+            "name": "轧钢车间工会",
+            "parent_id": "hzsteel",
+            "level": "grassroots",
+        },
+    ),
+    (
+        ENTERPRISE_NODE,
+        {
+            "org_id": "hzsteel-smelting",
+            "name": "炼钢车间工会",
+            "parent_id": "hzsteel",
+            "level": "grassroots",
+        },
+    ),
+]
+ROOTS = {SUPERIOR_NODE: "zj", ENTERPRISE_NODE: "hzsteel"}
+
+
+@dataclass
+class Federation:
+    nodes: dict[str, Node]
+    tokens: Tokens
+
+    def client(
+        self,
+        node: str,
+        service: str,
+        *,
+        org: str,
+        roles: str,
+        sub: str,
+        member_id: str | None = None,
+    ) -> ServiceClient:
+        token = self.tokens.issue(node=node, org=org, roles=roles, sub=sub, member_id=member_id)
+        return ServiceClient(self.nodes[node].url(service), token)
+
+    def admin(self, node: str, service: str = "enrollment") -> ServiceClient:
+        return self.client(node, service, org=ROOTS[node], roles="admin", sub=f"admin@{node}")
+
+    def register_orgs(self) -> None:
+        """Each node registers the orgs it hosts, once their parents have replicated to it."""
+        for node, org in ORGS:
+            admin = self.admin(node)
+            if parent := org.get("parent_id"):
+                admin.wait_for(f"/orgs/{parent}", lambda body: True)
+            admin.post("/orgs", org)
+            admin.close()
+
+    def register_member(self, node: str, org: str, **fields: Any) -> dict[str, Any]:
+        cadre = self.client(node, "enrollment", org=org, roles="cadre", sub=f"cadre@{org}")
+        try:
+            return cadre.post("/members", {"home_org": org, **fields})
+        finally:
+            cadre.close()
+
+    def publish_programme(
+        self, node: str, owner_org: str, capacity: int, **fields: Any
+    ) -> dict[str, Any]:
+        cadre = self.client(
+            node, "enrollment", org=owner_org, roles="cadre", sub=f"cadre@{owner_org}"
+        )
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+        body = {
+            "owner_org": owner_org,
+            "title": "Safe operation of rolling mills",
+            "kind": "training_course",
+            "quality_area": "safety_health",
+            "capacity": capacity,
+            "hours": 8,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(days=1)).isoformat(),
+            **fields,
+        }
+        try:
+            return cadre.post("/programmes", body)
+        finally:
+            cadre.close()
+
+    def member_client(
+        self, node: str, member: dict[str, Any], service: str = "enrollment"
+    ) -> ServiceClient:
+        return self.client(
+            node,
+            service,
+            org=member["home_org"],
+            roles="member",
+            sub=f"member:{member['member_id']}",
+            member_id=member["member_id"],
+        )
