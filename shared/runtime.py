@@ -65,6 +65,9 @@ class ServiceRuntime:
             client_id=settings.source,
             enable_idempotence=True,
             graceful_timeout=10.0,
+            # Our JSON log handler; one line per message only at DEBUG (federation volumes).
+            logger=logging.getLogger("bigschool.kafka"),
+            log_level=logging.DEBUG,
         )
         self.consumers: list[IdempotentConsumer] = []
         self.workers: list[Worker] = []

@@ -9,12 +9,16 @@ zj (superior, node zj)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from deploy.local.client import ServiceClient, Tokens
 from deploy.local.node import Node
+from shared.auth.keys import generate_keys
 
 SUPERIOR_NODE, ENTERPRISE_NODE = "zj", "hzsteel"
 ORGS: list[tuple[str, dict[str, Any]]] = [
@@ -120,3 +124,44 @@ class Federation:
             sub=f"member:{member['member_id']}",
             member_id=member["member_id"],
         )
+
+
+@contextmanager
+def launch(
+    kafka: str,
+    work_dir: Path,
+    *,
+    smtp_port: int,
+    database_urls: dict[str, dict[str, str]] | None = None,
+    ports: dict[str, dict[str, int]] | None = None,
+    extra_env: dict[str, str] | None = None,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> Iterator[Federation]:
+    """Start both demo nodes as OS processes (SQLite unless database URLs are given), register
+    the org tree, yield the federation; stop every process on exit."""
+    _, jwks = generate_keys(work_dir / "keys")
+    nodes = {
+        node: Node(
+            node,
+            root,
+            work_dir / node,
+            kafka,
+            jwks,
+            database_urls=(database_urls or {}).get(node, {}),
+            smtp_port=smtp_port,
+            ports=(ports or {}).get(node, {}),
+            extra_env=extra_env or {},
+        )
+        for node, root in ROOTS.items()
+    }
+    try:
+        for node_id, node in nodes.items():
+            progress(f"starting node {node_id} …")
+            node.start()
+        federation = Federation(nodes, Tokens(work_dir / "keys"))
+        progress("registering the org tree …")
+        federation.register_orgs()
+        yield federation
+    finally:
+        for node in nodes.values():
+            node.stop()

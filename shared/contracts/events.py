@@ -145,7 +145,8 @@ class EnrollmentConfirmed(_EnrollmentDecision):
 
     sequence: int = Field(ge=1)
     programme_title: str = ""
-    hours: float = 0
+    hours: float = Field(0, ge=0)
+    quality_area: QualityArea | None = None
 
 
 @register

@@ -64,6 +64,13 @@ def problem_response(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def _reason(error: Any) -> str:
+    # Custom validators (e-mail, dates) may quote parts of the input in their message.
+    if error["type"] in {"value_error", "assertion_error"}:
+        return "invalid value"
+    return str(error["msg"])
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -79,7 +86,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Name the field and the reason; never echo the value (it may be personal data).
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]}
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": _reason(e)}
             for e in exc.errors()
         ]
         body = {

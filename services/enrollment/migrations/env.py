@@ -1,5 +1,4 @@
 from enrollment.models import Base
-
 from shared.migrations import run_env
 
 run_env(Base.metadata)

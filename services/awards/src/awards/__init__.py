@@ -1,0 +1,1 @@
+"""Awards service: eligibility facts (and, later, schemes and nominations) of one node."""

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.contracts.events import Language, OrgLevel, QualityArea
 
@@ -78,10 +79,11 @@ class ProgrammeIn(BaseModel):
 
     @model_validator(mode="after")
     def _dates(self) -> ProgrammeIn:
-        if self.ends_at < self.starts_at:
-            raise ValueError("ends_at must not be before starts_at")
+        # Our own error types: their messages are safe to show (see shared.web.problems).
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise ValueError("times need a UTC offset")
+            raise PydanticCustomError("naive_time", "times need a UTC offset")
+        if self.ends_at < self.starts_at:
+            raise PydanticCustomError("date_order", "ends_at must not be before starts_at")
         return self
 
 

@@ -72,9 +72,10 @@ async def request_enrollment(
 
 async def decide_enrollment(session: AsyncSession, ctx: Context, req: EnrollmentRequested) -> None:
     """Owner node: decide in one transaction under the programme's lock."""
+    programme = await repository.get_programme(session, req.programme_id, lock=True)
+    # Checked under the lock: a re-sent twin of this request may have just been decided.
     if await repository.get_seat(session, req.enrollment_id) is not None:
         return  # decided before: the request was re-sent
-    programme = await repository.get_programme(session, req.programme_id, lock=True)
     now = ctx.clock.now()
     common = {
         "enrollment_id": req.enrollment_id,
@@ -127,6 +128,7 @@ async def decide_enrollment(session: AsyncSession, ctx: Context, req: Enrollment
             sequence=decision.sequence,
             programme_title=programme.title,
             hours=programme.hours,
+            quality_area=programme.quality_area,
         )
     else:
         event = EnrollmentWaitlisted(

@@ -1,0 +1,4 @@
+from awards.models import Base
+from shared.migrations import run_env
+
+run_env(Base.metadata)

@@ -1,0 +1,35 @@
+"""Build the awards service: runtime (DB, Kafka, outbox relay, consumers) and HTTP app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from awards.api import member_facts, rollups
+from awards.consumers import consumer_specs
+from awards.models import MESSAGING, ORGS
+from awards.service.context import Context
+from awards.settings import AwardsSettings
+from shared.clock import Clock, SystemClock
+from shared.orgs.directory import OrgDirectory
+from shared.runtime import ServiceRuntime
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: AwardsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or AwardsSettings()
+    clock = clock or SystemClock()
+    runtime = ServiceRuntime(settings, MESSAGING, MIGRATIONS, clock)
+    directory = OrgDirectory(runtime.db, ORGS, settings.node_id, settings.root_org, clock)
+    ctx = Context(settings=settings, outbox=runtime.outbox, orgs=directory, clock=clock)
+    for spec in consumer_specs(ctx):
+        runtime.consume(spec)
+    app = runtime.create_app(
+        title=f"Big School awards ({settings.node_id})",
+        description="Eligibility facts learnt from enrollment events, and their roll-ups.",
+        routers=[member_facts.router, rollups.router],
+    )
+    app.state.context = ctx
+    return app

@@ -1,0 +1,1 @@
+"""Rules of eligibility facts, pure Python: no fastapi, sqlalchemy or faststream here."""

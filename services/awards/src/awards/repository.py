@@ -1,0 +1,90 @@
+"""All SQL of the awards service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, distinct, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from awards.domain.access import FactScope
+from awards.domain.facts import KindTotal
+from awards.domain.rollups import GroupTotal
+from awards.models import EligibilityFact as Fact
+
+# Newest first; the fact id breaks ties so that a cursor position is exact.
+FactPosition = tuple[datetime, str]
+
+
+async def get_fact(session: AsyncSession, fact_id: str) -> Fact | None:
+    return await session.get(Fact, fact_id)
+
+
+def _in_scope(stmt: Select[Any], scope: FactScope) -> Select[Any]:
+    stmt = stmt.where(Fact.member_id == scope.member_id)
+    if scope.home_org is not None:
+        stmt = stmt.where(Fact.home_org == scope.home_org)
+    return stmt
+
+
+async def facts_in_scope(
+    session: AsyncSession, scope: FactScope, *, after: FactPosition | None, limit: int
+) -> list[Fact]:
+    stmt = _in_scope(select(Fact), scope)
+    if after is not None:
+        at, fact_id = after
+        stmt = stmt.where(
+            or_(Fact.occurred_at < at, and_(Fact.occurred_at == at, Fact.fact_id < fact_id))
+        )
+    stmt = stmt.order_by(Fact.occurred_at.desc(), Fact.fact_id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def kind_totals_in_scope(session: AsyncSession, scope: FactScope) -> list[KindTotal]:
+    stmt = _in_scope(
+        select(Fact.kind, func.count(), func.coalesce(func.sum(Fact.hours), 0.0)), scope
+    ).group_by(Fact.kind)
+    rows = await session.execute(stmt)
+    return [KindTotal(kind, int(count), float(hours)) for kind, count, hours in rows]
+
+
+async def home_orgs_between(session: AsyncSession, start: datetime, end: datetime) -> list[str]:
+    """Home orgs with facts in [start, end): few (this node's grassroots orgs at most)."""
+    stmt = select(Fact.home_org).distinct().where(Fact.occurred_at >= start, Fact.occurred_at < end)
+    return list((await session.execute(stmt)).scalars())
+
+
+def _in_orgs(stmt: Select[Any], orgs: Sequence[str], start: datetime, end: datetime) -> Select[Any]:
+    return stmt.where(Fact.home_org.in_(orgs), Fact.occurred_at >= start, Fact.occurred_at < end)
+
+
+async def group_total(
+    session: AsyncSession, orgs: Sequence[str], start: datetime, end: datetime
+) -> tuple[int, int]:
+    """Distinct members and facts of `orgs` in [start, end)."""
+    stmt = _in_orgs(select(func.count(distinct(Fact.member_id)), func.count()), orgs, start, end)
+    members, facts = (await session.execute(stmt)).one()
+    return int(members), int(facts)
+
+
+async def kind_groups(
+    session: AsyncSession, orgs: Sequence[str], start: datetime, end: datetime
+) -> dict[str, GroupTotal]:
+    stmt = _in_orgs(
+        select(
+            Fact.kind,
+            func.count(distinct(Fact.member_id)),
+            func.count(),
+            func.coalesce(func.sum(Fact.hours), 0.0),
+        ),
+        orgs,
+        start,
+        end,
+    ).group_by(Fact.kind)
+    rows = await session.execute(stmt)
+    return {
+        kind: GroupTotal(int(members), int(facts), round(float(hours), 2))
+        for kind, members, facts, hours in rows
+    }

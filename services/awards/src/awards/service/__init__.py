@@ -1,0 +1,1 @@
+"""Use cases: repository → domain → outbox, inside the caller's transaction (never commit)."""

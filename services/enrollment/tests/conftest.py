@@ -1,0 +1,261 @@
+"""Fixtures of the enrollment service's own tests.
+
+Every test gets a fresh SQLite database migrated with the service's Alembic migrations (no
+`create_all`), an app built by ``create_app`` whose lifespan is never run (no Kafka), and
+tokens signed with a key pair made once per session. The org tree is a small federation:
+
+    cn (superior, node cn)
+    ├── zj (superior, node zj = this node's root)
+    │   └── zj-hz (superior)
+    │       └── hzsteel (enterprise)
+    │           ├── hzsteel-rolling (grassroots)
+    │           └── hzsteel-casting (grassroots)
+    └── js (superior, node js)
+        └── js-nj (grassroots, node js)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from enrollment.app import MIGRATIONS, create_app
+from enrollment.models import MESSAGING, ORGS
+from enrollment.service.context import Context
+from enrollment.settings import EnrollmentSettings
+from shared.auth.keys import generate_keys
+from shared.auth.tokens import issue_token
+from shared.clock import Clock
+from shared.contracts.events import OrgLevel, OrgRegistered
+from shared.db import Database
+from shared.messaging.outbox import Outbox
+from shared.migrations import upgrade_to_head
+from shared.orgs.directory import OrgDirectory
+
+NODE = "zj"
+ROOT = "zj"
+ISSUER = "bigschool-federation"
+
+# (org_id, parent_id, level, hosted_by): orgs other nodes host, known here by replication.
+REPLICA = [
+    ("cn", None, OrgLevel.superior, "cn"),
+    ("js", "cn", OrgLevel.superior, "js"),
+    ("js-nj", "js", OrgLevel.grassroots, "js"),
+]
+# The subtree this node hosts.
+LOCAL = [
+    ("zj", "cn", OrgLevel.superior, NODE),
+    ("zj-hz", "zj", OrgLevel.superior, NODE),
+    ("hzsteel", "zj-hz", OrgLevel.enterprise, NODE),
+    ("hzsteel-rolling", "hzsteel", OrgLevel.grassroots, NODE),
+    ("hzsteel-casting", "hzsteel", OrgLevel.grassroots, NODE),
+]
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    private_pem: bytes
+    jwks_path: Path
+    kid: str
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    topic: str
+    key: str
+    headers: dict[str, str]
+    payload: dict[str, Any]
+    raw_headers: str
+    raw_payload: str
+
+    @property
+    def type(self) -> str:
+        return self.headers["ce_type"]
+
+
+@dataclass(frozen=True)
+class Service:
+    """One enrollment service of node `zj`, built but not started."""
+
+    app: FastAPI
+    ctx: Context
+    db: Database
+    client: httpx.AsyncClient
+
+
+TokenFactory = Callable[..., dict[str, str]]
+OutboxReader = Callable[[Database], Awaitable[list[OutboxRow]]]
+OrgRow = tuple[str, str | None, OrgLevel, str]
+OrgSeeder = Callable[..., Awaitable[None]]
+ContextFactory = Callable[..., tuple[Context, Database]]
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
+    private, jwks = generate_keys(tmp_path_factory.mktemp("keys"))
+    return SigningKeys(private.read_bytes(), jwks, "demo-1")
+
+
+@pytest.fixture
+def token(signing_keys: SigningKeys) -> TokenFactory:
+    """``token(org, *roles, member_id=None, ...)`` → an Authorization header for node zj."""
+
+    def make(
+        org: str,
+        *roles: str,
+        member_id: str | None = None,
+        sub: str = "someone",
+        node: str = NODE,
+        ttl: timedelta = timedelta(hours=1),
+        now: datetime | None = None,
+        private_pem: bytes | None = None,
+    ) -> dict[str, str]:
+        jwt = issue_token(
+            private_pem or signing_keys.private_pem,
+            kid=signing_keys.kid,
+            issuer=ISSUER,
+            node=node,
+            sub=sub,
+            org=org,
+            roles=list(roles),
+            member_id=member_id,
+            ttl=ttl,
+            now=now,
+        )
+        return {"Authorization": f"Bearer {jwt}"}
+
+    return make
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite file brought to head by the service's migrations."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'enrollment.db'}"
+    await upgrade_to_head(MIGRATIONS, url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, signing_keys: SigningKeys) -> EnrollmentSettings:
+    return EnrollmentSettings(
+        node_id=NODE,
+        root_org=ROOT,
+        database_url=database_url,
+        jwt_issuer=ISSUER,
+        jwt_jwks_path=signing_keys.jwks_path,
+        migrate_on_start=False,
+    )
+
+
+@pytest.fixture
+async def service(settings: EnrollmentSettings) -> AsyncIterator[Service]:
+    """The app without its lifespan: no Kafka, no relay; requests go through ASGI in-process."""
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://zj.test") as client:
+        yield Service(app, app.state.context, app.state.runtime.db, client)
+    await app.state.runtime.db.dispose()
+
+
+async def _seed(ctx: Context, db: Database, orgs: list[OrgRow] | None = None) -> None:
+    async with db.transaction() as session:
+        for org_id, parent_id, level, node in (REPLICA + LOCAL) if orgs is None else orgs:
+            event = OrgRegistered(
+                org_id=org_id, name=org_id.upper(), parent_id=parent_id, level=level, hosted_by=node
+            )
+            await ctx.orgs.on_org_registered(session, event, None)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def seed_orgs() -> OrgSeeder:
+    """``await seed_orgs(ctx, db, orgs=whole tree)``: write orgs into the replica directly (as
+    the org-tree consumer would), so the outbox stays empty."""
+    return _seed
+
+
+@pytest.fixture
+async def context_for(settings: EnrollmentSettings) -> AsyncIterator[ContextFactory]:
+    """``context_for(url, clock)`` → node zj's use-case context and database, no web app."""
+    made: list[Database] = []
+
+    def make(database_url: str, clock: Clock) -> tuple[Context, Database]:
+        db = Database(database_url)
+        made.append(db)
+        here = settings.model_copy(update={"database_url": database_url})
+        ctx = Context(
+            settings=here,
+            outbox=Outbox(MESSAGING, here.source, clock),
+            orgs=OrgDirectory(db, ORGS, here.node_id, here.root_org, clock),
+            clock=clock,
+        )
+        return ctx, db
+
+    yield make
+    for db in made:
+        await db.dispose()
+
+
+@pytest.fixture
+async def replica(service: Service) -> Service:
+    """Only the orgs other nodes host are known: this node has not registered its own yet."""
+    await _seed(service.ctx, service.db, REPLICA)
+    return service
+
+
+@pytest.fixture
+async def node(replica: Service) -> Service:
+    """The whole demo tree is known, the zj subtree hosted here; the outbox is empty."""
+    await _seed(replica.ctx, replica.db, LOCAL)
+    return replica
+
+
+async def _outbox(db: Database) -> list[OutboxRow]:
+    table = MESSAGING.outbox
+    async with db.sessions() as session:
+        rows = (await session.execute(select(table).order_by(table.c.seq))).all()
+    return [
+        OutboxRow(
+            topic=r.topic,
+            key=r.key,
+            headers=dict(json.loads(r.headers)),
+            payload=json.loads(r.payload),
+            raw_headers=r.headers,
+            raw_payload=r.payload.decode(),
+        )
+        for r in rows
+    ]
+
+
+@pytest.fixture
+def outbox() -> OutboxReader:
+    """``await outbox(db)`` → the staged events in commit order, headers and payload decoded."""
+    return _outbox
+
+
+@pytest.fixture
+def programme_body() -> Callable[..., dict[str, Any]]:
+    def make(owner_org: str = "hzsteel", **overrides: Any) -> dict[str, Any]:
+        start = datetime(2030, 5, 1, 1, 0, tzinfo=UTC)
+        body = {
+            "owner_org": owner_org,
+            "title": "Safe crane operation",
+            "kind": "training_course",
+            "quality_area": "safety_health",
+            "capacity": 30,
+            "hours": 8,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=8)).isoformat(),
+        }
+        body.update(overrides)
+        return body
+
+    return make

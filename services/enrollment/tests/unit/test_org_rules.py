@@ -1,0 +1,34 @@
+"""Which org level may sit under which (domain.orgs.parent_allowed), as a full matrix."""
+
+from __future__ import annotations
+
+import pytest
+
+from enrollment.domain.orgs import ALLOWED_PARENTS, parent_allowed
+from shared.contracts.events import OrgLevel
+
+S, E, G = OrgLevel.superior, OrgLevel.enterprise, OrgLevel.grassroots
+TOP = None
+
+ALLOWED = {(S, TOP), (S, S), (E, S), (G, E), (G, S)}
+EVERY_PAIR = [(level, parent) for level in OrgLevel for parent in [TOP, *OrgLevel]]
+
+
+def _id(pair: tuple[OrgLevel, OrgLevel | None]) -> str:
+    level, parent = pair
+    return f"{level.value}-under-{parent.value if parent else 'nothing'}"
+
+
+@pytest.mark.parametrize("pair", sorted(ALLOWED, key=_id), ids=_id)
+def test_a_level_may_sit_under_its_allowed_parents(pair: tuple[OrgLevel, OrgLevel | None]) -> None:
+    assert parent_allowed(*pair) is True
+
+
+@pytest.mark.parametrize("pair", [p for p in EVERY_PAIR if p not in ALLOWED], ids=_id)
+def test_every_other_placement_is_refused(pair: tuple[OrgLevel, OrgLevel | None]) -> None:
+    assert parent_allowed(*pair) is False
+
+
+def test_every_org_level_has_placement_rules() -> None:
+    assert set(ALLOWED_PARENTS) == set(OrgLevel)
+    assert {level for level, _ in ALLOWED} == set(OrgLevel)

@@ -1,0 +1,57 @@
+"""The federation under test: two nodes, each service its own OS process with its own
+PostgreSQL database, one real Kafka broker, one real SMTP server."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deploy.local.federation import ROOTS, Federation, launch
+from deploy.local.node import SERVICES, Node
+from deploy.local.smtp import SmtpSink
+from tests import infra
+
+# Short sessions so that partitions of a SIGKILLed consumer move within seconds.
+FAST_FAILOVER = {
+    "BIGSCHOOL_KAFKA_SESSION_TIMEOUT_MS": "6000",
+    "BIGSCHOOL_KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
+    "BIGSCHOOL_TOPIC_PARTITIONS": "3",
+    "BIGSCHOOL_LOG_LEVEL": "INFO",
+}
+
+
+@dataclass
+class RunningFederation:
+    federation: Federation
+    smtp: SmtpSink
+    kafka: str
+    keys_dir: Path
+    database_urls: dict[str, dict[str, str]]
+
+    def node(self, node_id: str) -> Node:
+        return self.federation.nodes[node_id]
+
+
+@pytest.fixture(scope="session")
+def running_federation(
+    kafka_bootstrap: str, postgres_server: infra.PostgresServer
+) -> Iterator[RunningFederation]:
+    work = Path(tempfile.mkdtemp(prefix="bigschool-e2e-"))
+    urls = {
+        node: {
+            s: postgres_server.create_database(infra.unique_db_name(f"{node}_{s}"))
+            for s in SERVICES
+        }
+        for node in ROOTS
+    }
+    with (
+        SmtpSink() as smtp,
+        launch(
+            kafka_bootstrap, work, smtp_port=smtp.port, database_urls=urls, extra_env=FAST_FAILOVER
+        ) as federation,
+    ):
+        yield RunningFederation(federation, smtp, kafka_bootstrap, work / "keys", urls)

@@ -1,0 +1,133 @@
+"""Small tools the end-to-end tests share: members in bulk, concurrent enrollments,
+database reads (to check what each node stores) and topic scans."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from deploy.local.federation import ENTERPRISE_NODE, Federation
+
+MEMBER_DOMAIN = "members.example"  # every test member's e-mail: easy to search for leaks
+PHONE_PREFIX = "+86 139"
+
+
+def new_members(
+    federation: Federation, count: int, org: str = "hzsteel-rolling", language: str = "en"
+) -> list[dict[str, Any]]:
+    members = []
+    for _ in range(count):
+        tag = uuid.uuid4().hex[:10]
+        members.append(
+            federation.register_member(
+                ENTERPRISE_NODE,
+                org,
+                name=f"Worker {tag}",
+                email=f"w{tag}@{MEMBER_DOMAIN}",
+                phone=f"{PHONE_PREFIX} {int(tag[:8], 16) % 10**8:08d}",
+                language=language,
+            )
+        )
+    return members
+
+
+def enrol_all(
+    federation: Federation, members: list[dict[str, Any]], programme_id: str, workers: int = 32
+) -> list[dict[str, Any]]:
+    """Every member asks for a seat at once (as many requests in flight as workers)."""
+
+    def enrol(member: dict[str, Any]) -> dict[str, Any]:
+        client = federation.member_client(ENTERPRISE_NODE, member)
+        try:
+            return client.post("/enrollments", {"programme_id": programme_id}, expect=202)
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(enrol, members))
+
+
+def pg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def query(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def run() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(pg_dsn(url))
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(0.3)
+    raise TimeoutError(f"{what} not reached in {timeout}s (last: {last!r})")
+
+
+def database_text(url: str) -> str:
+    """Every row of every table of a database, as text: to search for personal data."""
+    tables = query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    chunks = []
+    for row in tables:
+        name = row["tablename"]
+        chunks += [r["row"] for r in query(url, f'SELECT t::text AS row FROM "{name}" t')]
+        if name == "outbox":  # bytea renders as hex in t::text: read the payload as text too
+            chunks += [
+                r["p"] for r in query(url, "SELECT encode(payload, 'escape') AS p FROM outbox")
+            ]
+    return "\n".join(chunks)
+
+
+def topic_bytes(bootstrap: str, topic: str) -> list[bytes]:
+    """Every value and header of every message in `topic`, from the earliest offset."""
+
+    async def run() -> list[bytes]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                await consumer.client.force_metadata_update()
+                partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in partitions]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            end = await consumer.end_offsets(tps)
+            out: list[bytes] = []
+            while any(await consumer.position(tp) < end[tp] for tp in tps):
+                batch = await consumer.getmany(timeout_ms=1000)
+                for records in batch.values():
+                    for r in records:
+                        out.append(r.value or b"")
+                        out.extend(v for _, v in r.headers)
+            return out
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())
+
+
+def messages_to(smtp: Any, emails: set[str]) -> dict[str, set[str]]:
+    """Distinct Message-IDs received per recipient address."""
+    seen: dict[str, set[str]] = {e: set() for e in emails}
+    for mail in list(smtp.messages):
+        for rcpt in mail.rcpt_tos:
+            if rcpt in seen and mail.message_id:
+                seen[rcpt].add(mail.message_id)
+    return seen

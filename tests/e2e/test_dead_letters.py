@@ -1,0 +1,120 @@
+"""Bad messages on a federation topic: dead-lettered with the reason (no personal values),
+unknown types skipped and counted, and every consumer goes on with the next message."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from deploy.local.federation import ENTERPRISE_NODE
+from shared.contracts import topics
+from shared.contracts.envelope import Envelope
+from tests.e2e.conftest import RunningFederation
+from tests.e2e.helpers import new_members, wait_until
+from tests.e2e.test_enrollment_flow import publish
+
+pytestmark = pytest.mark.e2e
+
+LEAK = "leak.canary@dlq.example"
+
+
+def headers_for(ce_type: str, orgs: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    return Envelope(
+        id=str(uuid.uuid4()),
+        source="bigschool/test/e2e",
+        type=ce_type,
+        time=datetime.now(UTC),
+        subject="x",
+        orgs=orgs,
+    ).headers()
+
+
+async def produce_bad_messages(bootstrap: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.ENROLLMENT, b"\x00\xffnot json " + LEAK.encode(), key=b"bad-1"
+        )
+        await producer.send_and_wait(
+            topics.ENROLLMENT,
+            b'{"enrollment_id": "e", "member_id": "' + LEAK.encode() + b'"}',
+            key=b"bad-2",
+            headers=headers_for("bigschool.enrollment.confirmed.v1", ("hzsteel-rolling",)),
+        )
+        await producer.send_and_wait(
+            topics.ENROLLMENT,
+            b"{}",
+            key=b"bad-3",
+            headers=headers_for("bigschool.enrollment.teleported.v1", ("hzsteel-rolling",)),
+        )
+    finally:
+        await producer.stop()
+
+
+async def dead_letters(bootstrap: str) -> list[dict[str, str]]:
+    consumer = AIOKafkaConsumer(
+        topics.dlq(topics.ENROLLMENT),
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=3000)
+        out = []
+        for records in batch.values():
+            for r in records:
+                headers = {k: v.decode(errors="replace") for k, v in r.headers}
+                headers["_value"] = (r.value or b"").decode(errors="replace")
+                out.append(headers)
+        return out
+    finally:
+        await consumer.stop()
+
+
+def test_bad_messages_are_dead_lettered_and_consumers_carry_on(
+    running_federation: RunningFederation,
+) -> None:
+    fed = running_federation
+    asyncio.run(produce_bad_messages(fed.kafka))
+
+    def letters_from_home_node() -> list[dict[str, str]]:
+        return [
+            d
+            for d in asyncio.run(dead_letters(fed.kafka))
+            if d.get("bigschool_dlq_consumer", "").startswith(f"bigschool.{ENTERPRISE_NODE}.")
+        ]
+
+    letters = wait_until(
+        lambda: (
+            (found := letters_from_home_node())
+            and {d["bigschool_dlq_reason"] for d in found} >= {"invalid_envelope", "invalid_body"}
+            and found
+        ),
+        what="dead letters from the enterprise node",
+    )
+    invalid = [d for d in letters if d["bigschool_dlq_reason"] == "invalid_body"]
+    assert invalid and "programme_id" in invalid[0]["bigschool_dlq_fields"]
+    for letter in letters:
+        # The original body travels as it was; the reason headers never echo its values.
+        assert all(LEAK not in v for k, v in letter.items() if k.startswith("bigschool_dlq_"))
+    assert all(d["bigschool_dlq_reason"] != "handler_error" for d in letters)
+
+    metrics = httpx.get(f"{fed.node(ENTERPRISE_NODE).url('enrollment')}/metrics").text
+    assert 'ce_type="bigschool.enrollment.teleported.v1"' in metrics
+
+    # The consumers went on: a new enrollment still goes through end to end.
+    [member] = new_members(fed.federation, 1)
+    pid = publish(fed, capacity=1)
+    client = fed.federation.member_client(ENTERPRISE_NODE, member)
+    accepted = client.post("/enrollments", {"programme_id": pid}, expect=202)
+    outcome = client.wait_for(
+        f"/enrollments/{accepted['id']}", lambda body: body["status"] != "requested"
+    )
+    assert outcome["status"] == "confirmed"
