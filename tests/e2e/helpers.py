@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from deploy.local.federation import ENTERPRISE_NODE, Federation
 
@@ -98,19 +98,28 @@ def topic_bytes(bootstrap: str, topic: str) -> list[bytes]:
     """Every value and header of every message in `topic`, from the earliest offset."""
 
     async def run() -> list[bytes]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        # No group: the consumer is given every partition of the topic.
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
         await consumer.start()
         try:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            if not partitions:
-                await consumer.client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in partitions]
-            consumer.assign(tps)
+            for _ in range(100):
+                if consumer.assignment():
+                    break
+                await asyncio.sleep(0.1)
+            tps = list(consumer.assignment())
             await consumer.seek_to_beginning(*tps)
             end = await consumer.end_offsets(tps)
             out: list[bytes] = []
-            while any(await consumer.position(tp) < end[tp] for tp in tps):
+
+            async def behind() -> bool:
+                return any([await consumer.position(tp) < end[tp] for tp in tps])
+
+            while await behind():
                 batch = await consumer.getmany(timeout_ms=1000)
                 for records in batch.values():
                     for r in records:

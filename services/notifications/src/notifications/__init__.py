@@ -1,0 +1,1 @@
+"""Notifications service: tells the members of one node what happened, by e-mail and in-app."""

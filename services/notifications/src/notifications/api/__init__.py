@@ -1,0 +1,1 @@
+"""HTTP routes, one module per resource. Routes open the transaction and call a use case."""

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from notifications import repository
+from notifications.api import cursor as cursors
+from notifications.api.deps import Ctx, Db
+from notifications.errors import Forbidden
+from notifications.schemas import InboxItemOut, InboxPage
+from notifications.service.inbox import mark_read
+from shared.auth import Principal
+from shared.auth.dependencies import CurrentPrincipal
+
+router = APIRouter(prefix="/inbox", tags=["inbox"])
+
+
+def member_of(who: Principal) -> str:
+    """The inbox is the calling member's own: a token without `member_id` has none."""
+    if who.member_id is None:
+        raise Forbidden("a member token is required")
+    return who.member_id
+
+
+@router.get("", response_model=InboxPage, summary="The calling member's inbox, newest first")
+async def list_inbox(
+    who: CurrentPrincipal,
+    db: Db,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InboxPage:
+    member_id = member_of(who)
+    before = cursors.decode(cursor) if cursor else None
+    async with db.sessions() as session:
+        rows = await repository.inbox_page(session, member_id, before=before, limit=limit + 1)
+        unread = await repository.unread_count(session, member_id)
+    items = [InboxItemOut.model_validate(i) for i in rows[:limit]]
+    last = items[-1] if items and len(rows) > limit else None
+    return InboxPage(
+        items=items,
+        next_cursor=cursors.encode(last.created_at, last.item_id) if last else None,
+        unread=unread,
+    )
+
+
+@router.post("/{item_id}/read", response_model=InboxItemOut, summary="Mark one of your items read")
+async def read_item(item_id: str, who: CurrentPrincipal, ctx: Ctx, db: Db) -> InboxItemOut:
+    member_id = member_of(who)
+    async with db.transaction() as session:
+        item = await mark_read(session, ctx, member_id, item_id)
+    return InboxItemOut.model_validate(item)

@@ -1,0 +1,59 @@
+"""Thin Kafka handlers: the consumer machinery validated and de-duplicated the event; each
+handler calls one use case in the transaction it is given."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.service.context import Context
+from notifications.service.planning import MemberDecision, plan_member_notice
+from notifications.service.recipients import record_recipient
+from shared.contracts import topics
+from shared.contracts.envelope import Envelope
+from shared.contracts.events import (
+    EnrollmentConfirmed,
+    EnrollmentRefused,
+    EnrollmentWaitlisted,
+    MemberRegistered,
+    OrgRegistered,
+)
+from shared.messaging.consumer import ConsumerSpec
+
+
+def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
+    settings = ctx.settings
+
+    async def on_member(s: AsyncSession, e: MemberRegistered, _: Envelope) -> None:
+        await record_recipient(s, ctx, e)
+
+    async def on_decision(s: AsyncSession, e: MemberDecision, env: Envelope) -> None:
+        await plan_member_notice(s, ctx, e, env)
+
+    return [
+        ConsumerSpec(
+            name="org_tree",
+            topics=[topics.FEDERATION],
+            group_id=settings.group_id("org_tree"),
+            routes={OrgRegistered: ctx.orgs.on_org_registered},
+            description="Replicates the federation's org tree.",
+        ),
+        ConsumerSpec(
+            name="recipients",
+            topics=[topics.members(settings.node_id)],
+            group_id=settings.group_id("recipients"),
+            routes={MemberRegistered: on_member},
+            description="Keeps the contact data of this node's members (node-local topic).",
+        ),
+        ConsumerSpec(
+            name="enrollment_events",
+            topics=[topics.ENROLLMENT],
+            group_id=settings.group_id("enrollment_events"),
+            routes={
+                EnrollmentConfirmed: on_decision,
+                EnrollmentWaitlisted: on_decision,
+                EnrollmentRefused: on_decision,
+            },
+            relevant=ctx.orgs.relevant,
+            description="Plans a notice to the member for each enrollment decision.",
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Rules of notifying, in plain Python: no web, database or broker imports here."""

@@ -1,0 +1,1 @@
+"""Use cases: each runs in the session it is given and never commits."""

@@ -1,0 +1,57 @@
+"""Deciding who is told what: an event becomes delivery rows, committed with the consumer's
+record of the event, before anything is sent."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications import repository
+from notifications.domain.deliveries import Channel, Status, delivery_id
+from notifications.models import Delivery
+from notifications.service.context import Context
+from shared.contracts.envelope import Envelope
+from shared.contracts.events import EnrollmentConfirmed, EnrollmentRefused, EnrollmentWaitlisted
+from shared.orgs.directory import UnknownOrg
+
+MemberDecision = EnrollmentConfirmed | EnrollmentWaitlisted | EnrollmentRefused
+
+# Every member-facing channel this node runs today; SMS and webhooks will join here.
+MEMBER_CHANNELS = (Channel.email, Channel.inapp)
+
+
+async def lives_here(session: AsyncSession, ctx: Context, org_id: str) -> bool:
+    """Whether a member of `org_id` is this node's to tell. An org we have not replicated yet
+    may well be ours: wait for it (transient) rather than drop the notification."""
+    org = await ctx.orgs.get(org_id, session)
+    if org is None:
+        raise UnknownOrg(org_id)
+    return org.hosted_by == ctx.node_id
+
+
+async def plan_member_notice(
+    session: AsyncSession, ctx: Context, event: MemberDecision, envelope: Envelope
+) -> int:
+    """One pending delivery per channel for the member the decision is about; returns how
+    many rows are new (a redelivered event adds none: the key is (event, member, channel))."""
+    if not await lives_here(session, ctx, event.home_org):
+        return 0  # the member's own node tells them
+    now = ctx.clock.now()
+    data = event.model_dump(mode="json")
+    added = 0
+    for channel in MEMBER_CHANNELS:
+        row = {
+            "delivery_id": delivery_id(envelope.id, event.member_id, channel),
+            "ce_id": envelope.id,
+            "event_type": envelope.type,
+            "member_id": event.member_id,
+            "channel": channel.value,
+            "data": data,
+            "status": Status.pending.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "created_at": now,
+            "sent_at": None,
+        }
+        added += await repository.insert_ignoring_duplicates(session, Delivery, row)
+    return added

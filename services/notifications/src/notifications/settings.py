@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from shared.settings import ServiceSettings
+
+
+class NotificationsSettings(ServiceSettings):
+    service: str = Field("notifications", description="Fixed: this service's name.")
+    http_port: int = 8003
+
+    smtp_host: str = Field("127.0.0.1", description="SMTP server that relays our e-mail.")
+    smtp_port: int = 8025
+    smtp_from: str = Field(
+        "Big School <noreply@bigschool.local>", description="`From` of every e-mail."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login, when the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="Kept out of logs and reprs.")
+    smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS.")
+    smtp_timeout_seconds: float = Field(10.0, description="Connect and command timeout.")
+
+    dispatch_poll_seconds: float = Field(
+        0.2, description="Longest pause between two looks for due deliveries."
+    )
+    dispatch_batch_size: int = Field(20, ge=1, description="Deliveries claimed per round.")
+    dispatch_lease_seconds: float = Field(
+        30.0,
+        description="How long a claimed delivery is reserved for the dispatcher that claimed "
+        "it; after a crash it becomes due again when the lease ends (so this bounds how late "
+        "a crash makes a notice).",
+    )
+    max_attempts: int = Field(8, ge=1, description="Attempts before a delivery is `failed`.")
