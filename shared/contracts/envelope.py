@@ -106,6 +106,8 @@ def parse(headers: Mapping[str, str]) -> Envelope:
         time = datetime.fromisoformat(headers["ce_time"].replace("Z", "+00:00"))
     except ValueError as exc:
         raise EnvelopeError("ce_time", "not an RFC 3339 time") from exc
+    if time.tzinfo is None:  # RFC 3339 requires an offset; a naive time has no known zone
+        raise EnvelopeError("ce_time", "not an RFC 3339 time (no UTC offset)")
     return Envelope(
         id=headers["ce_id"],
         source=headers["ce_source"],

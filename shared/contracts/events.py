@@ -139,7 +139,7 @@ class _EnrollmentDecision(Event):
 
 @register
 class EnrollmentConfirmed(_EnrollmentDecision):
-    """The owner gave the member a seat. `sequence` is the order of the decision."""
+    """The owner gave the member a seat. `sequence` is the owner's decision order."""
 
     ce_type = "bigschool.enrollment.confirmed.v1"
 
@@ -151,7 +151,8 @@ class EnrollmentConfirmed(_EnrollmentDecision):
 
 @register
 class EnrollmentWaitlisted(_EnrollmentDecision):
-    """No seat left: the member waits; `sequence` is the waitlist order."""
+    """No seat left: the member waits. `sequence` is the owner's decision order, shared with
+    confirmations: waitlisted members are promoted in increasing `sequence`."""
 
     ce_type = "bigschool.enrollment.waitlisted.v1"
 
@@ -166,3 +167,4 @@ class EnrollmentRefused(_EnrollmentDecision):
     ce_type = "bigschool.enrollment.refused.v1"
 
     reason: Literal["already_enrolled", "unknown_programme", "not_in_audience", "closed"]
+    programme_title: str = ""

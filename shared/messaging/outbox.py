@@ -195,6 +195,7 @@ class OutboxRelay:
             return True
         if self._lease is not None:
             await self._lease.execute(text("SELECT 1"))  # raises if the lease connection died
+            await self._lease.commit()  # never sit "idle in transaction" while holding the lease
             return True
         conn = await self.db.engine.connect()
         got = (
@@ -212,6 +213,9 @@ class OutboxRelay:
         if self._lease is not None:
             conn, self._lease = self._lease, None
             try:
+                # Close the server session itself: returned to the pool, the connection would
+                # keep the session-level advisory lock and no other relay could take over.
+                await conn.invalidate()
                 await conn.close()
             except Exception:
                 pass

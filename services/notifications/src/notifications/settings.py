@@ -30,3 +30,9 @@ class NotificationsSettings(ServiceSettings):
         "a crash makes a notice).",
     )
     max_attempts: int = Field(8, ge=1, description="Attempts before a delivery is `failed`.")
+    notify_max_age_hours: float = Field(
+        72,
+        gt=0,
+        description="Events older than this are not notified (a new node replaying the "
+        "topic from the earliest offset must not tell members about last month).",
+    )

@@ -122,7 +122,7 @@ def _fields(event_type: str, language: str, data: Mapping[str, Any], name: str) 
     reason = str(data.get("reason", ""))
     return _Blank(
         name=name,
-        # Refusals carry no title: the programme id is better than a gap.
+        # A refusal for an unknown programme has no title: the id is better than a gap.
         programme=str(data.get("programme_title") or data.get("programme_id") or ""),
         hours=f"{hours:g}" if isinstance(hours, int | float) else "",
         reason=REASONS[language].get(reason, reason),

@@ -96,6 +96,7 @@ async def decide_enrollment(session: AsyncSession, ctx: Context, req: Enrollment
         )
         return
     common["owner_org"] = programme.owner_org
+    common["programme_title"] = programme.title
     if not await in_audience(ctx, session, programme, req.home_org):
         await _announce(session, ctx, EnrollmentRefused(**common, reason="not_in_audience"))
         return
@@ -126,14 +127,11 @@ async def decide_enrollment(session: AsyncSession, ctx: Context, req: Enrollment
         event: Event = EnrollmentConfirmed(
             **common,
             sequence=decision.sequence,
-            programme_title=programme.title,
             hours=programme.hours,
             quality_area=programme.quality_area,
         )
     else:
-        event = EnrollmentWaitlisted(
-            **common, sequence=decision.sequence, programme_title=programme.title
-        )
+        event = EnrollmentWaitlisted(**common, sequence=decision.sequence)
     await _announce(session, ctx, event)
 
 

@@ -3,6 +3,8 @@ record of the event, before anything is sent."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import repository
@@ -36,6 +38,8 @@ async def plan_member_notice(
     if not await lives_here(session, ctx, event.home_org):
         return 0  # the member's own node tells them
     now = ctx.clock.now()
+    if now - envelope.time > timedelta(hours=ctx.settings.notify_max_age_hours):
+        return 0  # stale news, e.g. replayed by a node that is new to the topic
     data = event.model_dump(mode="json")
     added = 0
     for channel in MEMBER_CHANNELS:
