@@ -44,6 +44,9 @@ SPEC_HEADERS = {
 }
 KEYS = [f"prog-{k:02d}" for k in range(10)]
 
+# Other tests' services (other databases on the same server) hold advisory locks too.
+THIS_DATABASE = "l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
 
 class RolledBack(Exception):
     pass
@@ -257,7 +260,7 @@ async def lease_holders(db: Database) -> list[str]:
                 "SELECT a.application_name FROM pg_locks l "
                 "JOIN pg_stat_activity a ON a.pid = l.pid "
                 "WHERE l.locktype = 'advisory' AND l.granted "
-                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                f"AND {THIS_DATABASE} "
                 "AND ((l.classid::bigint << 32) | l.objid::bigint) = :lock_id"
             ),
             {"lock_id": RELAY_LOCK_ID},
@@ -324,7 +327,8 @@ async def test_a_lost_lease_connection_gives_the_lease_to_exactly_one_relay(
                 killed = await conn.execute(
                     text(
                         "SELECT pg_terminate_backend(l.pid) FROM pg_locks l "
-                        "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :objid"
+                        "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :objid "
+                        f"AND {THIS_DATABASE}"
                     ),
                     {"objid": RELAY_LOCK_ID & 0xFFFFFFFF},
                 )
@@ -357,7 +361,8 @@ async def test_the_lease_connection_is_not_left_inside_a_transaction(
                         await conn.execute(
                             text(
                                 "SELECT a.state FROM pg_locks l JOIN pg_stat_activity a "
-                                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+                                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                                f"AND {THIS_DATABASE}"
                             )
                         )
                     )
