@@ -7,8 +7,9 @@ the production engine (asyncpg).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,6 +97,25 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class CommitSignal:
+    """Wakes a background loop (outbox relay, dispatcher) as soon as a transaction of this
+    service commits; what other processes commit it finds when its wait times out."""
+
+    def __init__(self, db: Database) -> None:
+        self._event = asyncio.Event()
+        db.on_commit(self._event.set)
+
+    def set(self) -> None:
+        """Wake the loop now, as a commit would."""
+        self._event.set()
+
+    async def wait(self, seconds: float) -> None:
+        """Sleep until the next commit, or for `seconds` at the most."""
+        self._event.clear()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout=seconds)
 
 
 async def upsert(

@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from sqlalchemy import text
+from sqlalchemy import Table, text
 
 from shared.auth.tokens import TokenVerifier
 from shared.clock import Clock, SystemClock
@@ -32,6 +32,7 @@ from shared.messaging.dead_letters import DeadLetters
 from shared.messaging.outbox import Outbox, OutboxRelay, Producer
 from shared.messaging.tables import MessagingTables
 from shared.migrations import upgrade_to_head
+from shared.orgs.directory import OrgDirectory
 from shared.settings import ServiceSettings
 from shared.tracing import reset_traceparent, set_traceparent
 from shared.web import ops
@@ -74,6 +75,12 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- wiring -----------------------------------------------------------------------
+    def org_directory(self, table: Table) -> OrgDirectory:
+        """This node's replica of the org tree, kept in `table` of this service's database."""
+        return OrgDirectory(
+            self.db, table, self.settings.node_id, self.settings.root_org, self.clock
+        )
+
     def consume(self, spec: ConsumerSpec) -> IdempotentConsumer:
         consumer = IdempotentConsumer(
             spec,

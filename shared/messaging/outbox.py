@@ -1,7 +1,7 @@
 """The transactional outbox: events are rows written in the same transaction as the change
 that caused them; the relay publishes them to Kafka afterwards, in commit order per key.
 
-Invariants (see docs/outbox.md):
+Invariants (docs/outbox.md has them all):
 - a row is deleted only after the broker acknowledged it (idempotent producer, acks=all);
 - one relay per database is active at a time (PostgreSQL advisory lock; on SQLite the
   relay's ``BEGIN IMMEDIATE`` transaction is the lock);
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from shared.clock import Clock, SystemClock
 from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope, envelope_for
-from shared.db import Database
+from shared.db import CommitSignal, Database
 from shared.messaging.tables import MessagingTables
 from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_SEND_FAILURES
 
@@ -103,10 +103,9 @@ class OutboxRelay:
         self.producer = producer
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
+        self._wake = CommitSignal(db)
         self._lease: AsyncConnection | None = None
         self.last_error: str | None = None
-        db.on_commit(self._wake.set)
 
     def wake(self) -> None:
         self._wake.set()
@@ -123,7 +122,7 @@ class OutboxRelay:
                 self.last_error = None
                 backoff = self.poll_seconds
                 if sent < self.batch_size:
-                    await self._idle()
+                    await self._wake.wait(self.poll_seconds)
             except asyncio.CancelledError:
                 await self._release_lease()
                 raise
@@ -133,13 +132,6 @@ class OutboxRelay:
                 await self._release_lease()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-
-    async def _idle(self) -> None:
-        self._wake.clear()
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-        except TimeoutError:
-            pass
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published."""

@@ -28,8 +28,8 @@ from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope, envelope_for
 from shared.contracts.events import EnrollmentConfirmed, OrgLevel, OrgRegistered
 from shared.messaging.consumer import IdempotentConsumer, Outcome
-from shared.messaging.dead_letters import DeadLetters, RecordLike
 from shared.migrations import upgrade_to_head
+from shared.testing import FakeDeadLetters, FakeRecord, record_for
 
 NODE = "hzsteel"
 NOW = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
@@ -65,34 +65,6 @@ ORG_TREE = [
         hosted_by="oc",
     ),
 ]
-
-
-@dataclass
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-@dataclass
-class DeadLetter:
-    record: RecordLike
-    reason: str
-    fields: list[str]
-
-
-class FakeDeadLetters(DeadLetters):
-    """Keeps what would go to `<topic>.dlq`, instead of producing it."""
-
-    def __init__(self) -> None:
-        super().__init__(producer=None, consumer="test")  # type: ignore[arg-type]
-        self.sent: list[DeadLetter] = []
-
-    async def send(self, record: RecordLike, reason: str, fields: Sequence[str] = ()) -> None:
-        self.sent.append(DeadLetter(record, reason, list(fields)))
 
 
 def _confirmed(
@@ -135,8 +107,7 @@ class Bus:
         env = envelope or envelope_for(event, source="bigschool/zj/enrollment", at=NOW)
         offset = self.offsets.get(topic, 0)
         self.offsets[topic] = offset + 1
-        body = value if value is not None else event.model_dump_json().encode()
-        return FakeRecord(topic, 0, offset, event.key().encode(), body, env.headers()), env
+        return record_for(event, env, topic=topic, offset=offset, value=value), env
 
     async def deliver(self, handler: str, record: FakeRecord) -> Outcome:
         return await self.consumers[handler].process(record)

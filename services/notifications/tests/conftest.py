@@ -7,8 +7,8 @@ The demo tree: `fed` > `steel` > `steel-rolling` are hosted by n1; `mine` > `min
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from shared.contracts.events import (
 )
 from shared.messaging.consumer import IdempotentConsumer, Outcome
 from shared.migrations import upgrade_to_head
+from shared.testing import FakeDeadLetters, FakeRecord, record_for
 
 NODE = "n1"
 START = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
@@ -72,26 +73,6 @@ class MovableClock(FixedClock):
         self.at += timedelta(seconds=seconds)
 
 
-@dataclass
-class FakeRecord:
-    """What IdempotentConsumer reads of an aiokafka ConsumerRecord."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-@dataclass
-class FakeDeadLetters:
-    sent: list[tuple[str, str, list[str]]] = field(default_factory=list)
-
-    async def send(self, record: FakeRecord, reason: str, fields: Sequence[str] = ()) -> None:
-        self.sent.append((record.topic, reason, list(fields)))
-
-
 class Node:
     """One notifications service as `create_app` wires it, minus Kafka."""
 
@@ -118,14 +99,8 @@ class Node:
             event, source="bigschool/n1/test", at=self.clock.now(), event_id=event_id
         )
         self._offset += 1
-        return FakeRecord(
-            topic=self.consumers[consumer].spec.topics[0],
-            partition=0,
-            offset=self._offset,
-            key=event.key().encode(),
-            value=event.model_dump_json().encode(),
-            headers=envelope.headers(),
-        )
+        topic = self.consumers[consumer].spec.topics[0]
+        return record_for(event, envelope, topic=topic, offset=self._offset)
 
     async def feed(self, consumer: str, event: Event, event_id: str | None = None) -> Outcome:
         return await self.consumers[consumer].process(self.record(consumer, event, event_id))

@@ -111,5 +111,7 @@ async def test_a_decision_with_an_invalid_body_is_dead_lettered_with_the_field_n
     record.value = record.value.replace(b'"sequence":1', b'"sequence":0')
 
     assert await node.consumers["enrollment_events"].process(record) is Outcome.dead_lettered
-    assert node.dead_letters.sent == [("bigschool.enrollment.v1", "invalid_body", ["sequence"])]
+    assert [(d.record.topic, d.reason, d.fields) for d in node.dead_letters.sent] == [
+        ("bigschool.enrollment.v1", "invalid_body", ["sequence"])
+    ]
     assert await node.deliveries() == []

@@ -11,8 +11,7 @@ from awards.consumers import consumer_specs
 from awards.models import MESSAGING, ORGS
 from awards.service.context import Context
 from awards.settings import AwardsSettings
-from shared.clock import Clock, SystemClock
-from shared.orgs.directory import OrgDirectory
+from shared.clock import Clock
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -20,10 +19,13 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 def create_app(settings: AwardsSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or AwardsSettings()
-    clock = clock or SystemClock()
     runtime = ServiceRuntime(settings, MESSAGING, MIGRATIONS, clock)
-    directory = OrgDirectory(runtime.db, ORGS, settings.node_id, settings.root_org, clock)
-    ctx = Context(settings=settings, outbox=runtime.outbox, orgs=directory, clock=clock)
+    ctx = Context(
+        settings=settings,
+        outbox=runtime.outbox,
+        orgs=runtime.org_directory(ORGS),
+        clock=runtime.clock,
+    )
     for spec in consumer_specs(ctx):
         runtime.consume(spec)
     app = runtime.create_app(

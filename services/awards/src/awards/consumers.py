@@ -9,8 +9,9 @@ from awards.service.context import Context
 from awards.service.facts import record_confirmed_enrollment
 from shared.contracts import topics
 from shared.contracts.envelope import Envelope
-from shared.contracts.events import EnrollmentConfirmed, OrgRegistered
+from shared.contracts.events import EnrollmentConfirmed
 from shared.messaging.consumer import ConsumerSpec
+from shared.orgs.consumer import org_tree_consumer
 
 
 def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
@@ -20,13 +21,7 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
         await record_confirmed_enrollment(s, ctx, e, env)
 
     return [
-        ConsumerSpec(
-            name="org_tree",
-            topics=[topics.FEDERATION],
-            group_id=settings.group_id("org_tree"),
-            routes={OrgRegistered: ctx.orgs.on_org_registered},
-            description="Replicates the federation's org tree.",
-        ),
+        org_tree_consumer(settings, ctx.orgs),
         ConsumerSpec(
             name="enrollment_facts",
             topics=[topics.ENROLLMENT],

@@ -11,7 +11,7 @@ from enrollment.consumers import consumer_specs
 from enrollment.models import MESSAGING, ORGS
 from enrollment.service.context import Context
 from enrollment.settings import EnrollmentSettings
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock
 from shared.contracts import topics
 from shared.contracts.events import (
     EnrollmentConfirmed,
@@ -22,7 +22,6 @@ from shared.contracts.events import (
     OrgRegistered,
     ProgrammePublished,
 )
-from shared.orgs.directory import OrgDirectory
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -30,10 +29,13 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 def create_app(settings: EnrollmentSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or EnrollmentSettings()
-    clock = clock or SystemClock()
     runtime = ServiceRuntime(settings, MESSAGING, MIGRATIONS, clock)
-    directory = OrgDirectory(runtime.db, ORGS, settings.node_id, settings.root_org, clock)
-    ctx = Context(settings=settings, outbox=runtime.outbox, orgs=directory, clock=clock)
+    ctx = Context(
+        settings=settings,
+        outbox=runtime.outbox,
+        orgs=runtime.org_directory(ORGS),
+        clock=runtime.clock,
+    )
     for spec in consumer_specs(ctx):
         runtime.consume(spec)
     runtime.publishes(topics.FEDERATION, OrgRegistered)

@@ -15,10 +15,10 @@ from shared.contracts.events import (
     EnrollmentRefused,
     EnrollmentRequested,
     EnrollmentWaitlisted,
-    OrgRegistered,
     ProgrammePublished,
 )
 from shared.messaging.consumer import ConsumerSpec
+from shared.orgs.consumer import org_tree_consumer
 
 
 def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
@@ -34,13 +34,7 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
         await record_outcome(s, ctx, e)
 
     return [
-        ConsumerSpec(
-            name="org_tree",
-            topics=[topics.FEDERATION],
-            group_id=settings.group_id("org_tree"),
-            routes={OrgRegistered: ctx.orgs.on_org_registered},
-            description="Replicates the federation's org tree.",
-        ),
+        org_tree_consumer(settings, ctx.orgs),
         ConsumerSpec(
             name="requests",
             topics=[topics.inbox(settings.node_id)],

@@ -26,6 +26,7 @@ from shared.contracts.events import (
     ProgrammePublished,
     QualityArea,
 )
+from shared.testing import record_for
 
 NOW = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 CONFIRMED = EnrollmentConfirmed.ce_type
@@ -293,11 +294,12 @@ async def test_the_owner_deciding_its_own_members_request_completes_the_round_tr
 
 def _kafka_message(request: EnrollmentRequested) -> dict:
     envelope = envelope_for(request, source="bigschool/js/enrollment", at=NOW)
+    record = record_for(request, envelope, topic=topics.inbox("zj"))
     return {
-        "message": request.model_dump_json().encode(),
-        "topic": topics.inbox("zj"),
-        "key": request.key().encode(),
-        "headers": {name: value.decode() for name, value in envelope.headers()},
+        "message": record.value,
+        "topic": record.topic,
+        "key": record.key,
+        "headers": {name: value.decode() for name, value in record.headers},
     }
 
 

@@ -13,8 +13,7 @@ from notifications.mailer import Mailer
 from notifications.models import MESSAGING, ORGS
 from notifications.service.context import Context
 from notifications.settings import NotificationsSettings
-from shared.clock import Clock, SystemClock
-from shared.orgs.directory import OrgDirectory
+from shared.clock import Clock
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -24,10 +23,8 @@ def create_app(
     settings: NotificationsSettings | None = None, clock: Clock | None = None
 ) -> FastAPI:
     settings = settings or NotificationsSettings()
-    clock = clock or SystemClock()
     runtime = ServiceRuntime(settings, MESSAGING, MIGRATIONS, clock)
-    directory = OrgDirectory(runtime.db, ORGS, settings.node_id, settings.root_org, clock)
-    ctx = Context(settings=settings, orgs=directory, clock=clock)
+    ctx = Context(settings=settings, orgs=runtime.org_directory(ORGS), clock=runtime.clock)
     for spec in consumer_specs(ctx):
         runtime.consume(spec)
     dispatcher = Dispatcher(runtime.db, ctx, Mailer(settings))

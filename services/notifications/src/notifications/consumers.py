@@ -15,9 +15,9 @@ from shared.contracts.events import (
     EnrollmentRefused,
     EnrollmentWaitlisted,
     MemberRegistered,
-    OrgRegistered,
 )
 from shared.messaging.consumer import ConsumerSpec
+from shared.orgs.consumer import org_tree_consumer
 
 
 def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
@@ -30,13 +30,7 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
         await plan_member_notice(s, ctx, e, env)
 
     return [
-        ConsumerSpec(
-            name="org_tree",
-            topics=[topics.FEDERATION],
-            group_id=settings.group_id("org_tree"),
-            routes={OrgRegistered: ctx.orgs.on_org_registered},
-            description="Replicates the federation's org tree.",
-        ),
+        org_tree_consumer(settings, ctx.orgs),
         ConsumerSpec(
             name="recipients",
             topics=[topics.members(settings.node_id)],

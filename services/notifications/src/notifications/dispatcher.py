@@ -36,7 +36,7 @@ from notifications.service.dispatching import (
     record_result,
 )
 from notifications.templates import Rendered, language_of, render
-from shared.db import Database
+from shared.db import CommitSignal, Database
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,7 @@ class Dispatcher:
         lease = settings.dispatch_lease_seconds
         self.round_budget = max(lease - 2 * settings.smtp_timeout_seconds, lease / 2)
         self.last_error: str | None = None
-        self._wake = asyncio.Event()
-        db.on_commit(self._wake.set)
+        self._wake = CommitSignal(db)
 
     def wake(self) -> None:
         self._wake.set()
@@ -76,14 +75,7 @@ class Dispatcher:
                 continue
             self.last_error, pause = None, self.poll_seconds
             if claimed < self.batch_size:
-                await self._idle()
-
-    async def _idle(self) -> None:
-        self._wake.clear()
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-        except TimeoutError:
-            pass
+                await self._wake.wait(self.poll_seconds)
 
     async def dispatch_once(self) -> int:
         """One round; returns how many deliveries were claimed."""

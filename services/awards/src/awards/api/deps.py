@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from awards.service.context import Context
-from shared.db import Database
-
-
-def get_context(request: Request) -> Context:
-    return request.app.state.context
-
-
-def get_db(request: Request) -> Database:
-    return request.app.state.runtime.db
-
+from shared.web.deps import Db, get_context
 
 Ctx = Annotated[Context, Depends(get_context)]
-Db = Annotated[Database, Depends(get_db)]
+
+__all__ = ["Ctx", "Db"]

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from awards.api import cursors
 from awards.api.deps import Db
@@ -11,6 +9,7 @@ from awards.errors import NotFound
 from awards.schemas import FactOut, FactSummaryOut, KindTotalOut, MemberFactsPage
 from awards.service.facts import facts_of_member
 from shared.auth.dependencies import CurrentPrincipal
+from shared.web.deps import PageCursor, PageLimit
 
 router = APIRouter(prefix="/members", tags=["eligibility facts"])
 
@@ -25,8 +24,8 @@ async def list_member_facts(
     member_id: str,
     who: CurrentPrincipal,
     db: Db,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: PageCursor = None,
+    limit: PageLimit = 50,
 ) -> MemberFactsPage:
     scope = scope_for(who, member_id)
     if scope is None:

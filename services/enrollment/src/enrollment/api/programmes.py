@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from enrollment import repository
 from enrollment.api.deps import Ctx, Db
@@ -11,6 +9,7 @@ from enrollment.schemas import ProgrammeIn, ProgrammeOut, ProgrammePage
 from enrollment.service.programmes import publish_programme
 from shared.auth import Role
 from shared.auth.dependencies import CurrentPrincipal
+from shared.web.deps import PageCursor, PageLimit
 
 router = APIRouter(prefix="/programmes", tags=["programmes"])
 
@@ -30,8 +29,8 @@ async def create_programme(
 async def list_programmes(
     _who: CurrentPrincipal,
     db: Db,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: PageCursor = None,
+    limit: PageLimit = 50,
 ) -> ProgrammePage:
     async with db.sessions() as session:
         rows = await repository.list_programmes(session, after=cursor, limit=limit + 1)

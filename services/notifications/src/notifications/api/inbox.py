@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from notifications import repository
 from notifications.api import cursor as cursors
@@ -12,6 +10,7 @@ from notifications.schemas import InboxItemOut, InboxPage
 from notifications.service.inbox import mark_read
 from shared.auth import Principal
 from shared.auth.dependencies import CurrentPrincipal
+from shared.web.deps import PageCursor, PageLimit
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 
@@ -27,8 +26,8 @@ def member_of(who: Principal) -> str:
 async def list_inbox(
     who: CurrentPrincipal,
     db: Db,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: PageCursor = None,
+    limit: PageLimit = 50,
 ) -> InboxPage:
     member_id = member_of(who)
     before = cursors.decode(cursor) if cursor else None
