@@ -12,6 +12,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+MIGRATION_LOCK_ID = 0x0B16_5C01
+
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:
     cfg = Config()
@@ -37,6 +39,10 @@ def run_env(target_metadata: MetaData) -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together on an empty database take turns: the second
+                # waits here, then finds the schema at head and does nothing.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
             context.run_migrations()
 
     async def main() -> None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -30,6 +31,7 @@ from shared.logs import configure_logging
 from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer, subscribe
 from shared.messaging.dead_letters import DeadLetters
 from shared.messaging.outbox import Outbox, OutboxRelay, Producer
+from shared.messaging.pruning import ProcessedPruner
 from shared.messaging.tables import MessagingTables
 from shared.migrations import upgrade_to_head
 from shared.orgs.directory import OrgDirectory
@@ -69,6 +71,9 @@ class ServiceRuntime:
             # Our JSON log handler; one line per message only at DEBUG (federation volumes).
             logger=logging.getLogger("bigschool.kafka"),
             log_level=logging.DEBUG,
+        )
+        self.pruner = ProcessedPruner(
+            self.db, tables, self.clock, timedelta(days=settings.processed_retention_days)
         )
         self.consumers: list[IdempotentConsumer] = []
         self.workers: list[Worker] = []
@@ -118,10 +123,11 @@ class ServiceRuntime:
         await ensure_topics(
             self.settings.kafka_bootstrap_servers,
             node_topics(self.settings.node_id, self.settings.topic_partitions),
+            replication=self.settings.topic_replication,
         )
         await self.producer.start()
         await self.broker.start()
-        for worker in [self.relay.run, *self.workers]:
+        for worker in [self.relay.run, self.pruner.run, *self.workers]:
             self._tasks.append(asyncio.create_task(worker(), name=worker.__qualname__))
         log.info("%s started", self.settings.source)
 

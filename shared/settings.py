@@ -35,6 +35,10 @@ class ServiceSettings(BaseSettings):
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
     topic_partitions: int = Field(6, description="Partitions for topics this node creates.")
+    topic_replication: int = Field(1, ge=1, description="Replicas of topics this node creates.")
+    processed_retention_days: int = Field(
+        35, ge=1, description="Keep consumed event ids longer than any topic keeps messages."
+    )
 
     federation_timezone: str = "Asia/Shanghai"
     outbox_poll_seconds: float = 0.2
