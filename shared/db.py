@@ -60,8 +60,12 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
         # Take transaction control away from the driver so that BEGIN is ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # WAL is a property of the file: set it once. Setting it again while other
+        # connections write can fail with SQLITE_BUSY without waiting for the busy timeout.
+        cursor.execute("PRAGMA journal_mode")
+        if str(cursor.fetchone()[0]).lower() != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
