@@ -31,6 +31,9 @@ NAMING_CONVENTION = {
 }
 
 
+READ_ONLY = "bigschool_read_only"
+
+
 def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -72,7 +75,9 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers share WAL snapshots; writers queue for the one write lock from the start.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -98,6 +103,13 @@ class Database:
             yield session
         for callback in self._after_commit:
             callback()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: on SQLite it does not take the write lock."""
+        async with self.sessions() as session:
+            await session.connection(execution_options={READ_ONLY: True})
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -150,7 +150,7 @@ class ServiceRuntime:
 
     # -- readiness --------------------------------------------------------------------
     async def check_database(self) -> None:
-        async with self.db.sessions() as session:
+        async with self.db.reading() as session:
             await asyncio.wait_for(session.execute(text("SELECT 1")), timeout=3)
 
     async def check_kafka(self) -> None:

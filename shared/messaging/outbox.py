@@ -3,8 +3,8 @@ that caused them; the relay publishes them to Kafka afterwards, in commit order 
 
 Invariants (docs/outbox.md has them all):
 - a row is deleted only after the broker acknowledged it (idempotent producer, acks=all);
-- one relay per database is active at a time (PostgreSQL advisory lock; on SQLite the
-  relay's ``BEGIN IMMEDIATE`` transaction is the lock);
+- one relay per database is active at a time (PostgreSQL advisory lock; on SQLite a lock
+  on a file beside the database), and no transaction stays open while Kafka is asked;
 - when a send fails, later rows with the same key are kept and re-sent after it, so a
   key's order holds; consumers drop the duplicates by `ce_id`.
 """
@@ -12,12 +12,14 @@ Invariants (docs/outbox.md has them all):
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 from collections.abc import Sequence
+from typing import TextIO
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.clock import Clock, SystemClock
@@ -105,6 +107,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self._wake = CommitSignal(db)
         self._lease: AsyncConnection | None = None
+        self._lease_file: TextIO | None = None
         self.last_error: str | None = None
 
     def wake(self) -> None:
@@ -134,17 +137,19 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were published."""
-        async with self.db.transaction() as session:
+        """Publish one batch; returns how many rows were published. No transaction is open
+        while the broker is asked: writers never wait on the network."""
+        async with self.db.reading() as session:
             rows = (
                 await session.execute(
                     select(self.table).order_by(self.table.c.seq).limit(self.batch_size)
                 )
             ).all()
-            if not rows:
-                return 0
-            done = await self._send(rows)
-            if done:
+        if not rows:
+            return 0
+        done = await self._send(rows)
+        if done:
+            async with self.db.transaction() as session:
                 await session.execute(delete(self.table).where(self.table.c.seq.in_(done)))
         OUTBOX_PUBLISHED.inc(len(done))
         return len(done)
@@ -182,9 +187,10 @@ class OutboxRelay:
         return done
 
     async def _hold_lease(self) -> bool:
-        """PostgreSQL: one relay per database via a session advisory lock, held while alive."""
+        """One active relay per database, for as long as its process lives: a session
+        advisory lock on PostgreSQL, an exclusive lock on a file beside the SQLite file."""
         if self.db.dialect != "postgresql":
-            return True
+            return self._hold_file_lease()
         if self._lease is not None:
             await self._lease.execute(text("SELECT 1"))  # raises if the lease connection died
             await self._lease.commit()  # never sit "idle in transaction" while holding the lease
@@ -201,7 +207,26 @@ class OutboxRelay:
         await conn.close()
         return False
 
+    def _hold_file_lease(self) -> bool:
+        if self._lease_file is not None:
+            return True
+        database = make_url(self.db.url).database
+        if not database or database == ":memory:":
+            return True  # a private in-memory database has one relay by construction
+        handle = open(f"{database}.relay-lock", "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._lease_file = handle
+        log.info("outbox relay: lease taken")
+        return True
+
     async def _release_lease(self) -> None:
+        if self._lease_file is not None:
+            handle, self._lease_file = self._lease_file, None
+            handle.close()  # closing drops the flock
         if self._lease is not None:
             conn, self._lease = self._lease, None
             try:
@@ -213,7 +238,7 @@ class OutboxRelay:
                 pass
 
     async def pending(self) -> int:
-        async with self.db.sessions() as session:
+        async with self.db.reading() as session:
             return (
                 await session.execute(select(func.count()).select_from(self.table))
             ).scalar_one()

@@ -70,7 +70,7 @@ class OrgDirectory:
         if session is not None:
             row = (await session.execute(stmt)).first()
         else:
-            async with self.db.sessions() as own:
+            async with self.db.reading() as own:
                 row = (await own.execute(stmt)).first()
         if row is None:
             return None

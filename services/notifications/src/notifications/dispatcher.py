@@ -98,7 +98,7 @@ class Dispatcher:
         return len(batch)
 
     async def _deliver(self, delivery: Delivery) -> None:
-        async with self.db.sessions() as session:
+        async with self.db.reading() as session:
             recipient = await repository.get_recipient(session, delivery.member_id)
         if recipient is None:
             await self._settle(delivery, failed_with("RecipientUnknown"))

@@ -31,7 +31,7 @@ async def list_member_facts(
     if scope is None:
         raise NotFound(f"no facts about member {member_id} here")
     after = cursors.decode(cursor) if cursor else None
-    async with db.sessions() as session:
+    async with db.reading() as session:
         page = await facts_of_member(session, scope, after=after, limit=limit)
     return MemberFactsPage(
         member_id=member_id,

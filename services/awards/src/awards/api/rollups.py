@@ -42,7 +42,7 @@ async def facts_summary(
 ) -> RollupOut:
     require_roles(who, Role.cadre, Role.admin)
     zone = ctx.settings.federation_timezone
-    async with db.sessions() as session:
+    async with db.reading() as session:
         # Unknown `org` raises UnknownOrg, rendered as 404 by the shared problem handlers.
         if not await ctx.orgs.is_within(org, who.org, session):
             raise Forbidden(f"roll-ups of {org} are for cadres of it or of an org above it")

@@ -37,7 +37,7 @@ async def enrol(
 
 @router.get("/{enrollment_id}", response_model=EnrollmentOut, summary="An enrollment's status")
 async def get_enrollment(enrollment_id: str, who: CurrentPrincipal, db: Db) -> EnrollmentOut:
-    async with db.sessions() as session:
+    async with db.reading() as session:
         enrollment = await repository.get_enrollment(session, enrollment_id)
     if enrollment is None or not (
         who.member_id == enrollment.member_id or manages(who, enrollment.home_org)

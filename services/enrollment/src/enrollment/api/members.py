@@ -31,7 +31,7 @@ async def create_member(body: MemberIn, who: CurrentPrincipal, ctx: Ctx, db: Db)
 
 @router.get("/{member_id}", response_model=MemberOut, summary="A member's record")
 async def get_member(member_id: str, who: CurrentPrincipal, db: Db) -> MemberOut:
-    async with db.sessions() as session:
+    async with db.reading() as session:
         member = await repository.get_member(session, member_id)
     if member is None or not (who.member_id == member_id or manages(who, member.home_org)):
         raise NotFound(f"member {member_id} not found")

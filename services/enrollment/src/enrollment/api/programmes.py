@@ -32,7 +32,7 @@ async def list_programmes(
     cursor: PageCursor = None,
     limit: PageLimit = 50,
 ) -> ProgrammePage:
-    async with db.sessions() as session:
+    async with db.reading() as session:
         rows = await repository.list_programmes(session, after=cursor, limit=limit + 1)
     items = [ProgrammeOut.model_validate(p) for p in rows[:limit]]
     return ProgrammePage(
@@ -42,7 +42,7 @@ async def list_programmes(
 
 @router.get("/{programme_id}", response_model=ProgrammeOut, summary="One programme")
 async def get_programme(programme_id: str, _who: CurrentPrincipal, db: Db) -> ProgrammeOut:
-    async with db.sessions() as session:
+    async with db.reading() as session:
         programme = await repository.get_programme(session, programme_id)
     if programme is None:
         raise NotFound(f"programme {programme_id} not found")

@@ -32,7 +32,7 @@ async def home_org_of(session: AsyncSession, delivery: Delivery) -> str | None:
 
 @router.get("/{delivery_id}", response_model=DeliveryOut, summary="A delivery with its attempt log")
 async def get_delivery(delivery_id: str, who: CurrentPrincipal, ctx: Ctx, db: Db) -> DeliveryOut:
-    async with db.sessions() as session:
+    async with db.reading() as session:
         delivery = await repository.get_delivery(session, delivery_id)
         if delivery is None or not supports(
             who, await home_org_of(session, delivery), ctx.settings.root_org

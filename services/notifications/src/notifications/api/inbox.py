@@ -31,7 +31,7 @@ async def list_inbox(
 ) -> InboxPage:
     member_id = member_of(who)
     before = cursors.decode(cursor) if cursor else None
-    async with db.sessions() as session:
+    async with db.reading() as session:
         rows = await repository.inbox_page(session, member_id, before=before, limit=limit + 1)
         unread = await repository.unread_count(session, member_id)
     items = [InboxItemOut.model_validate(i) for i in rows[:limit]]
