@@ -3,6 +3,7 @@ The demo seeds its federation with it; the end-to-end tests drive the flow with 
 
 from __future__ import annotations
 
+import ssl
 import time
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,12 @@ from typing import Any
 import httpx
 
 from shared.auth.keys import kid_of
-from shared.auth.tokens import issue_token
+from shared.auth.tokens import issue_token, load_private_key
 
 
 class Tokens:
     def __init__(self, keys_dir: Path, issuer: str = "bigschool-federation") -> None:
-        self.private_key = (keys_dir / "private.pem").read_bytes()
+        self.private_key = load_private_key((keys_dir / "private.pem").read_bytes())
         self.kid = kid_of(keys_dir / "jwks.json")
         self.issuer = issuer
 
@@ -34,12 +35,19 @@ class Tokens:
         )
 
 
+# Building a TLS context loads the CA bundle (~25 ms): share one among all clients.
+_TLS = ssl.create_default_context()
+
+
 class ServiceClient:
     """Calls one service of one node as one principal."""
 
     def __init__(self, base_url: str, token: str, timeout: float = 15) -> None:
         self.http = httpx.Client(
-            base_url=base_url, timeout=timeout, headers={"Authorization": f"Bearer {token}"}
+            base_url=base_url,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {token}"},
+            verify=_TLS,
         )
 
     def post(self, path: str, body: dict[str, Any], expect: int = 201) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from shared.auth.keys import ALGORITHM
 from shared.auth.principal import Principal, Role
@@ -17,8 +19,16 @@ class InvalidToken(Exception):
     """The token is missing, expired, wrongly signed or not meant for this node."""
 
 
+def load_private_key(pem: bytes) -> RSAPrivateKey:
+    """Parse once, sign many times: loading a PEM checks the key and takes milliseconds."""
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, RSAPrivateKey):
+        raise ValueError("the signing key must be an RSA private key")
+    return key
+
+
 def issue_token(
-    private_key_pem: bytes,
+    private_key: bytes | RSAPrivateKey,
     *,
     kid: str,
     issuer: str,
@@ -42,7 +52,7 @@ def issue_token(
     }
     if member_id:
         claims["member_id"] = member_id
-    return jwt.encode(claims, private_key_pem, algorithm=ALGORITHM, headers={"kid": kid})
+    return jwt.encode(claims, private_key, algorithm=ALGORITHM, headers={"kid": kid})
 
 
 class TokenVerifier:
