@@ -11,6 +11,9 @@ For each record, in order:
 5. in one transaction: record `(handler, ce_id)` and run the handler; a duplicate is a no-op;
 6. only then is the offset committed.
 
+Records arrive in batches (per poll): the records of a batch share one transaction and one
+offset commit when all goes well, and are taken one by one when anything does not.
+
 A transient fault (database or broker down) is not bad input: the record is retried with
 backoff and nothing goes to the dead-letter topic.
 """
@@ -20,11 +23,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -95,6 +99,14 @@ class ConsumerSpec:
     description: str = ""
 
 
+@dataclass
+class _Prepared:
+    envelope: Envelope
+    event: Event | None
+    handler: Handler | None
+    filtered: bool = False
+
+
 class IdempotentConsumer:
     """Runs one handler group's records through the steps above."""
 
@@ -136,11 +148,67 @@ class IdempotentConsumer:
         if route is None:
             return Outcome.ignored
         model, handler = route
-        token = set_traceparent(envelope.traceparent)
+        return await self._with_retries(record, envelope, model, handler)
+
+    async def process_batch(self, records: Sequence[RecordLike]) -> int:
+        """Process `records` in order; returns how many of them, from the start, are done.
+
+        Fast path: every record that changes the database in one transaction (one commit
+        for the batch). Anything unusual — bad input, a transient fault, a handler error —
+        rolls that transaction back and the batch goes record by record instead, where each
+        case gets its full treatment (dead letter, retries)."""
         try:
-            return await self._with_retries(record, envelope, model, handler)
-        finally:
-            reset_traceparent(token)
+            prepared = await self._prepare(records)
+        except Exception:
+            prepared = None
+        if prepared is not None:
+            try:
+                outcomes = await self._apply_batch(prepared)
+            except Exception as exc:
+                log.info(
+                    "%s: batch fell back to one by one (%s)", self.spec.name, type(exc).__name__
+                )
+            else:
+                for outcome in outcomes:
+                    EVENTS_CONSUMED.labels(self.spec.name, outcome.value).inc()
+                return len(records)
+        for done, record in enumerate(records):
+            if await self.process(record) is Outcome.retry_later:
+                return done
+        return len(records)
+
+    async def _prepare(self, records: Sequence[RecordLike]) -> list[_Prepared] | None:
+        """Read and validate without side effects; None when a record needs the slow path."""
+        prepared: list[_Prepared] = []
+        for record in records:
+            envelope = parse(header_map(record.headers))
+            route = self.routes.get(envelope.type)
+            if envelope.type not in REGISTRY:
+                return None  # counted there
+            if route is None:
+                prepared.append(_Prepared(envelope, None, None))
+                continue
+            if self.spec.relevant and not await self.spec.relevant(envelope.orgs):
+                prepared.append(_Prepared(envelope, None, None, filtered=True))
+                continue
+            model, handler = route
+            event = model.model_validate_json(record.value or b"")
+            prepared.append(_Prepared(envelope, event, handler))
+        return prepared
+
+    async def _apply_batch(self, prepared: list[_Prepared]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        started = time.perf_counter()
+        async with self.db.transaction() as session:
+            for item in prepared:
+                if item.handler is None or item.event is None:
+                    outcomes.append(Outcome.filtered if item.filtered else Outcome.ignored)
+                    continue
+                outcomes.append(
+                    await self._handle(session, item.event, item.envelope, item.handler)
+                )
+        HANDLER_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
+        return outcomes
 
     async def _with_retries(
         self, record: RecordLike, envelope: Envelope, model: type[Event], handler: Handler
@@ -177,15 +245,26 @@ class IdempotentConsumer:
     async def _apply(self, event: Event, envelope: Envelope, handler: Handler) -> Outcome:
         started = time.perf_counter()
         async with self.db.transaction() as session:
-            if await self._seen(session, envelope.id):
-                return Outcome.duplicate
-            await session.execute(
-                insert(self.processed).values(
-                    handler=self.spec.name, ce_id=envelope.id, processed_at=self.clock.now()
-                )
-            )
-            await handler(session, event, envelope)
+            outcome = await self._handle(session, event, envelope, handler)
         HANDLER_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
+        return outcome
+
+    async def _handle(
+        self, session: AsyncSession, event: Event, envelope: Envelope, handler: Handler
+    ) -> Outcome:
+        """Record the event id and run the handler, in the caller's transaction."""
+        if await self._seen(session, envelope.id):
+            return Outcome.duplicate
+        await session.execute(
+            insert(self.processed).values(
+                handler=self.spec.name, ce_id=envelope.id, processed_at=self.clock.now()
+            )
+        )
+        token = set_traceparent(envelope.traceparent)
+        try:
+            await handler(session, event, envelope)
+        finally:
+            reset_traceparent(token)
         return Outcome.handled
 
     async def _seen(self, session: AsyncSession, ce_id: str) -> bool:
@@ -226,30 +305,48 @@ def subscribe(
     *,
     session_timeout_ms: int,
     heartbeat_interval_ms: int,
+    batch_size: int = 100,
 ) -> None:
-    """Register `consumer` on the broker: manual commits, from the earliest offset."""
+    """Register `consumer` on the broker: batches, manual commits, from the earliest offset."""
     spec = consumer.spec
 
-    async def on_message(message: KafkaMessage) -> None:
-        record = message.raw_message
+    async def on_batch(message: KafkaMessage) -> None:
+        records: tuple[Any, ...] = message.raw_message  # type: ignore[assignment]
         try:
-            outcome = await consumer.process(record)  # type: ignore[arg-type]
+            done = await consumer.process_batch(records)
         except Exception as exc:  # the dead-letter send itself failed: broker trouble
             log.warning("%s: %s while dead-lettering; will retry", spec.name, type(exc).__name__)
-            outcome = Outcome.retry_later
-        if outcome is Outcome.retry_later:
-            await message.nack()
-        else:
+            done = 0
+        if done == len(records):
             await message.ack()
+        else:
+            await _commit_and_rewind(message.consumer, records, done)
 
     broker.subscriber(
         *spec.topics,
         group_id=spec.group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
+        batch=True,
+        max_records=batch_size,
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
         decoder=_raw,
         title=spec.group_id,
         description=spec.description or None,
-    )(on_message)
+    )(on_batch)
+
+
+async def _commit_and_rewind(kafka: Any, records: Sequence[Any], done: int) -> None:
+    """Commit the records that are done; fetch the rest again (after a pause for the fault)."""
+    committed: dict[TopicPartition, int] = {}
+    for record in records[:done]:
+        committed[TopicPartition(record.topic, record.partition)] = record.offset + 1
+    if committed:
+        await kafka.commit(committed)
+    rewind: dict[TopicPartition, int] = {}
+    for record in records[done:]:
+        tp = TopicPartition(record.topic, record.partition)
+        rewind[tp] = min(rewind.get(tp, record.offset), record.offset)
+    for tp, offset in rewind.items():
+        kafka.seek(tp, offset)
