@@ -51,6 +51,7 @@ class Dispatcher:
         settings = ctx.settings
         self.batch_size = settings.dispatch_batch_size
         self.poll_seconds = settings.dispatch_poll_seconds
+        self.concurrency = settings.dispatch_concurrency
         # Stop starting sends well before the lease ends, so no other dispatcher takes a row
         # this one is still working on.
         lease = settings.dispatch_lease_seconds
@@ -78,23 +79,29 @@ class Dispatcher:
                 await self._wake.wait(self.poll_seconds)
 
     async def dispatch_once(self) -> int:
-        """One round; returns how many deliveries were claimed."""
+        """One round; returns how many deliveries were claimed. Deliveries are independent,
+        so several go out at once (`dispatch_concurrency`)."""
         async with self.db.transaction() as session:
             batch = await claim_due(session, self.ctx, self.batch_size)
         deadline = time.monotonic() + self.round_budget
-        for delivery in batch:
-            if time.monotonic() > deadline:
-                break  # the rest are due again when their lease ends
-            try:
-                await self._deliver(delivery)
-            except Exception as exc:  # one delivery's fault must not hold up the others
-                DISPATCH_ERRORS.inc()
-                self.last_error = type(exc).__name__
-                log.warning(
-                    "delivery %s: %s; due again after the lease",
-                    delivery.delivery_id,
-                    self.last_error,
-                )
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(delivery: Delivery) -> None:
+            async with slots:
+                if time.monotonic() > deadline:
+                    return  # due again when its lease ends
+                try:
+                    await self._deliver(delivery)
+                except Exception as exc:  # one delivery's fault must not hold up the others
+                    DISPATCH_ERRORS.inc()
+                    self.last_error = type(exc).__name__
+                    log.warning(
+                        "delivery %s: %s; due again after the lease",
+                        delivery.delivery_id,
+                        self.last_error,
+                    )
+
+        await asyncio.gather(*(one(delivery) for delivery in batch))
         return len(batch)
 
     async def _deliver(self, delivery: Delivery) -> None:

@@ -22,7 +22,10 @@ class NotificationsSettings(ServiceSettings):
     dispatch_poll_seconds: float = Field(
         0.2, description="Longest pause between two looks for due deliveries."
     )
-    dispatch_batch_size: int = Field(20, ge=1, description="Deliveries claimed per round.")
+    dispatch_batch_size: int = Field(50, ge=1, description="Deliveries claimed per round.")
+    dispatch_concurrency: int = Field(
+        8, ge=1, description="Deliveries sent at once (SMTP connections in flight)."
+    )
     dispatch_lease_seconds: float = Field(
         30.0,
         description="How long a claimed delivery is reserved for the dispatcher that claimed "
