@@ -23,7 +23,6 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    public_url: str = Field("", description="Base URL clients use; defaults to host:port.")
     migrate_on_start: bool = True
 
     # Security: RS256 tokens from the federation's issuer, audience bigschool:<node>.
@@ -52,10 +51,6 @@ class ServiceSettings(BaseSettings):
     @property
     def audience(self) -> str:
         return f"bigschool:{self.node_id}"
-
-    @property
-    def base_url(self) -> str:
-        return self.public_url or f"http://{self.http_host}:{self.http_port}"
 
     def group_id(self, handler: str) -> str:
         """Consumer groups are per node, service and handler: two nodes never share one."""

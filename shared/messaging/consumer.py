@@ -333,7 +333,9 @@ def subscribe(
         heartbeat_interval_ms=heartbeat_interval_ms,
         decoder=_raw,
         title=spec.group_id,
-        description=spec.description or None,
+        description=" ".join(
+            [spec.description, "Consumes:", ", ".join(m.ce_type for m in spec.routes)]
+        ),
     )(on_batch)
 
 
