@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from deploy.local.foreground import stop_on_signals
 from deploy.local.ports import free_port, port_open
 
 __all__ = ["KAFKA_DIR", "LocalKafka", "ensure_jars", "find_java", "main", "server_properties"]
@@ -340,9 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=float, default=90, help="startup timeout in seconds")
     args = parser.parse_args(argv)
 
-    stop_requested = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop_requested.set())
+    stop_requested = stop_on_signals()
 
     kafka = LocalKafka(args.data, args.port, args.controller_port)
     kafka.start(timeout=args.timeout)

@@ -10,7 +10,6 @@ import atexit
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+from deploy.local.foreground import stop_on_signals
 
 __all__ = ["LocalPostgres", "find_pg_bin", "main", "validate_db_name"]
 
@@ -278,9 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    stop_requested = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop_requested.set())
+    stop_requested = stop_on_signals()
 
     pg = LocalPostgres(args.data, args.port)
     pg.start()

@@ -12,7 +12,6 @@ import argparse
 import email
 import email.policy
 import os
-import signal
 import sys
 import threading
 import time
@@ -27,6 +26,7 @@ from typing import Any, Self
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
+from deploy.local.foreground import stop_on_signals
 from deploy.local.ports import free_port
 
 __all__ = ["ReceivedMail", "SmtpSink", "main"]
@@ -212,9 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--dir", type=Path, default=Path(".data/mail"), help="where .eml files go")
     args = parser.parse_args(argv)
 
-    stop_requested = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop_requested.set())
+    stop_requested = stop_on_signals()
 
     def report(mail: ReceivedMail) -> None:
         print(f"{mail.mail_from} -> {', '.join(mail.rcpt_tos)}: {mail.subject}", flush=True)
