@@ -26,24 +26,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deploy.local.federation import ENTERPRISE_NODE, SUPERIOR_NODE, launch
 from deploy.local.node import SERVICES
-from shared.contracts.topics import TopicSpec, ensure_topics
+from shared.contracts.topics import TopicSpec
+from shared.kafka.connection import KafkaConnection
+from shared.kafka.topics import ensure_topics
 from tests import infra
 from tests.e2e.helpers import enrol_all, messages_to, new_members, wait_until
 
 
-async def raw_kafka(bootstrap: str, count: int, size: int = 600) -> float:
+async def raw_kafka(kafka: KafkaConnection, count: int, size: int = 600) -> float:
     topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
-    await ensure_topics(bootstrap, [TopicSpec(topic, 6)])
+    await ensure_topics(kafka, [TopicSpec(topic, 6)])
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.aiokafka(),
         group_id=f"{topic}.g",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         max_poll_records=2000,
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+        **kafka.aiokafka(), enable_idempotence=True, acks="all", linger_ms=5
     )
     await consumer.start()
     await producer.start()
@@ -87,7 +89,8 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="services on PostgreSQL")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bigschool-bench-"))
-    with infra.kafka_bootstrap_servers() as kafka, infra.smtp_sink() as smtp:
+    with infra.kafka_cluster() as cluster, infra.smtp_sink() as smtp:
+        kafka = cluster.admin
         raw = asyncio.run(raw_kafka(kafka, args.messages))
         print(f"raw aiokafka produce+consume: {raw:,.0f} messages/s ({args.messages} messages)")
         urls = None

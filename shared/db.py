@@ -8,8 +8,9 @@ the production engine (asyncpg).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,12 @@ NAMING_CONVENTION = {
 
 READ_ONLY = "bigschool_read_only"
 
+WriteHook = Callable[[AsyncSession], Awaitable[None]]
+# Work that must commit with the effect of the current request, in the same transaction: the
+# Idempotency-Key row (shared/web/idempotency.py). Set per request by its HTTP guard; every
+# write transaction calls it, and the hook makes sure it does its work only once.
+WRITE_HOOK: ContextVar[WriteHook | None] = ContextVar("bigschool_write_hook", default=None)
+
 
 def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
@@ -50,6 +57,9 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # A failed statement's error text would carry its parameters (names, e-mails, phones)
+    # into every log line and traceback that prints it.
+    kwargs["hide_parameters"] = True
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_immediate_transactions(engine)
@@ -100,6 +110,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session, session.begin():
+            if (hook := WRITE_HOOK.get()) is not None:
+                await hook(session)
             yield session
         for callback in self._after_commit:
             callback()

@@ -22,6 +22,11 @@ TRANSIENT_RETRIES = Counter(
     "Retries of a message after a transient fault (database or broker down).",
     ["handler"],
 )
+HELD_MESSAGES = Counter(
+    "bigschool_held_messages_total",
+    "Times a message was held back (an org or node key not replicated yet), by reason.",
+    ["handler", "reason"],
+)
 OUTBOX_PUBLISHED = Counter("bigschool_outbox_published_total", "Outbox rows published.")
 OUTBOX_SEND_FAILURES = Counter("bigschool_outbox_send_failures_total", "Outbox sends that failed.")
 HANDLER_SECONDS = Histogram("bigschool_handler_seconds", "Time to handle one message.", ["handler"])

@@ -46,7 +46,8 @@ def run_env(target_metadata: MetaData) -> None:
             context.run_migrations()
 
     async def main() -> None:
-        engine = create_async_engine(url)
+        # Like every engine of ours: errors never quote a statement's parameters.
+        engine = create_async_engine(url, hide_parameters=True)
         async with engine.connect() as connection:
             await connection.run_sync(migrate)
             await connection.commit()
@@ -96,3 +97,21 @@ def create_org_table(op: object) -> None:
     )
     op.create_index("ix_orgs_parent_id", "orgs", ["parent_id"])  # type: ignore[attr-defined]
     op.create_index("ix_orgs_hosted_by", "orgs", ["hosted_by"])  # type: ignore[attr-defined]
+
+
+def create_idempotency_table(op: object) -> None:
+    """First revision of the Idempotency-Key records (frozen: never edit)."""
+    op.create_table(  # type: ignore[attr-defined]
+        "idempotency_keys",
+        sa.Column("caller", sa.String(64), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("status", sa.Integer, nullable=True),
+        sa.Column("headers", sa.Text, nullable=True),
+        sa.Column("body", sa.LargeBinary, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("caller", "key", name="pk_idempotency_keys"),
+    )
+    op.create_index(  # type: ignore[attr-defined]
+        "ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"]
+    )

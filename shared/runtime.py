@@ -25,19 +25,24 @@ from sqlalchemy import Table, text
 from shared.auth.tokens import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.contracts.base import Event
-from shared.contracts.topics import ensure_topics, node_topics
+from shared.contracts.topics import node_topics
 from shared.db import Database
+from shared.kafka.topics import require_topics
 from shared.logs import configure_logging
-from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer, subscribe
+from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer
 from shared.messaging.dead_letters import DeadLetters
 from shared.messaging.outbox import Outbox, OutboxRelay, Producer
 from shared.messaging.pruning import ProcessedPruner
+from shared.messaging.subscription import subscribe
 from shared.messaging.tables import MessagingTables
 from shared.migrations import upgrade_to_head
 from shared.orgs.directory import OrgDirectory
+from shared.orgs.signing import FederationKeys, NodeSigner, key_id
 from shared.settings import ServiceSettings
 from shared.tracing import reset_traceparent, set_traceparent
 from shared.web import ops
+from shared.web.guards import install_guards
+from shared.web.idempotency import IdempotencyPruner, IdempotencyStore
 from shared.web.problems import install_problem_handlers
 
 log = logging.getLogger(__name__)
@@ -58,13 +63,16 @@ class ServiceRuntime:
         self.migrations_dir = migrations_dir
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
-        self.outbox = Outbox(tables, settings.source, self.clock)
-        self.producer = Producer(settings.kafka_bootstrap_servers, settings.source)
+        self.signatures = _federation_keys(settings)
+        self.outbox = Outbox(tables, settings.source, self.clock, signer=_node_signer(settings))
+        self.kafka = settings.kafka.connection()
+        self.producer = Producer(self.kafka, settings.source)
         self.relay = OutboxRelay(
             self.db, tables, self.producer, poll_seconds=settings.outbox_poll_seconds
         )
         self.broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
+            self.kafka.bootstrap_servers,
+            security=self.kafka.faststream_security(),
             client_id=settings.source,
             enable_idempotence=True,
             graceful_timeout=10.0,
@@ -93,6 +101,8 @@ class ServiceRuntime:
             self.tables,
             DeadLetters(self.producer, spec.group_id),
             clock=self.clock,
+            signatures=self.signatures,
+            held_limit_seconds=self.settings.held_limit_seconds,
         )
         subscribe(
             self.broker,
@@ -120,10 +130,9 @@ class ServiceRuntime:
     async def start(self) -> None:
         if self.settings.migrate_on_start:
             await upgrade_to_head(self.migrations_dir, self.settings.database_url)
-        await ensure_topics(
-            self.settings.kafka_bootstrap_servers,
-            node_topics(self.settings.node_id, self.settings.topic_partitions),
-            replication=self.settings.topic_replication,
+        # Topics are provisioned (shared.kafka.provision); a node's principal cannot create them.
+        await require_topics(
+            self.kafka, [t.name for t in node_topics(self.settings.node_id, partitions=1)]
         )
         await self.producer.start()
         await self.broker.start()
@@ -157,7 +166,16 @@ class ServiceRuntime:
         await asyncio.wait_for(self.producer.kafka.client.fetch_all_metadata(), timeout=3)
 
     # -- HTTP -------------------------------------------------------------------------
-    def create_app(self, *, title: str, description: str, routers: Iterable[APIRouter]) -> FastAPI:
+    def create_app(
+        self,
+        *,
+        title: str,
+        description: str,
+        routers: Iterable[APIRouter],
+        idempotency_keys: Table,
+    ) -> FastAPI:
+        """The service's HTTP app behind the shared guards (shared/web/guards.py);
+        `idempotency_keys` is the service's table of `shared.web.idempotency`."""
         app = FastAPI(title=title, description=description, lifespan=self.lifespan)
         app.state.runtime = self
         app.state.token_verifier = TokenVerifier(
@@ -178,6 +196,15 @@ class ServiceRuntime:
         async def asyncapi_document() -> JSONResponse:
             return JSONResponse(asyncapi.to_specification().to_jsonable())
 
+        keys = IdempotencyStore(
+            self.db,
+            idempotency_keys,
+            self.clock,
+            timedelta(hours=self.settings.idempotency_ttl_hours),
+        )
+        install_guards(app, self.settings, app.state.token_verifier, keys)
+        self.run_in_background(IdempotencyPruner(keys).run)
+
         @app.middleware("http")
         async def trace_context(request: Request, call_next: Callable) -> Response:
             token = set_traceparent(request.headers.get("traceparent"))
@@ -197,3 +224,20 @@ class ServiceRuntime:
             log_config=None,
             access_log=False,
         )
+
+
+def _federation_keys(settings: ServiceSettings) -> FederationKeys:
+    if settings.federation_jwks_path is None:
+        raise ValueError(
+            "BIGSCHOOL_FEDERATION_JWKS_PATH is required: every node checks the signatures "
+            "of org-tree events against the federation's node keys"
+        )
+    return FederationKeys.from_file(settings.federation_jwks_path)
+
+
+def _node_signer(settings: ServiceSettings) -> NodeSigner | None:
+    """The key that signs this node's org-tree events (only enrollment writes them)."""
+    if settings.node_key_path is None:
+        return None
+    kid = settings.node_key_id or key_id(settings.node_id)
+    return NodeSigner.from_pem(settings.node_key_path.read_bytes(), kid)

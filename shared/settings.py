@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from limits import parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.kafka.connection import KafkaSettings
 
 
 class ServiceSettings(BaseSettings):
@@ -20,7 +24,10 @@ class ServiceSettings(BaseSettings):
         "sqlite+aiosqlite:///./bigschool.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…",
     )
-    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    kafka: KafkaSettings = Field(
+        default_factory=KafkaSettings,
+        description="The KAFKA_* environment: bootstrap servers and this node's credentials.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     migrate_on_start: bool = True
@@ -30,11 +37,47 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_path: Path | None = Field(None, description="JWKS file with the issuer's keys.")
     jwt_jwks_url: str | None = Field(None, description="JWKS URL (production).")
 
+    # HTTP guards (shared/web/guards.py): body size, rate limits per caller, Idempotency-Key.
+    http_max_body_bytes: int = Field(
+        1_048_576, ge=0, description="Largest request body; a larger one is a 413."
+    )
+    http_body_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description='Body limits of path prefixes (an upload route), e.g. {"/rosters": 20971520}.',
+    )
+    rate_limit_enabled: bool = True
+    rate_limit_read: str = Field(
+        "1200/minute", description="Per caller: GET and HEAD (limits notation, `;` between)."
+    )
+    rate_limit_write: str = Field("300/minute", description="Per caller: POST, PUT, PATCH, DELETE.")
+    rate_limit_storage: str = Field(
+        "memory://", description="Where budgets are counted; redis://… shares them by replicas."
+    )
+    rate_limit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = (
+        "moving-window"
+    )
+    idempotency_ttl_hours: float = Field(
+        24, gt=0, description="How long an Idempotency-Key and its response are kept."
+    )
+
+    # The org tree's integrity: org-tree events are signed by the writing node (JWS, EdDSA).
+    node_key_path: Path | None = Field(
+        None, description="This node's Ed25519 private key (PEM); enrollment signs with it."
+    )
+    node_key_id: str | None = Field(None, description="Its kid; default `node:<node_id>:1`.")
+    federation_jwks_path: Path | None = Field(
+        None, description="Every node's public key by kid (the federation's JWKS); required."
+    )
+    held_limit_seconds: float = Field(
+        600,
+        gt=0,
+        description="How long a message naming an org (or node key) not known yet "
+        "is held before it is dead-lettered.",
+    )
+
     # Kafka consumer tuning; tests lower the session timeout to move partitions fast.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
-    topic_partitions: int = Field(6, description="Partitions for topics this node creates.")
-    topic_replication: int = Field(1, ge=1, description="Replicas of topics this node creates.")
     processed_retention_days: int = Field(
         35, ge=1, description="Keep consumed event ids longer than any topic keeps messages."
     )
@@ -42,6 +85,12 @@ class ServiceSettings(BaseSettings):
     federation_timezone: str = "Asia/Shanghai"
     outbox_poll_seconds: float = 0.2
     log_level: str = "INFO"
+
+    @field_validator("rate_limit_read", "rate_limit_write")
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        parse_many(value)  # a ValueError names what it cannot read: the operator's own text
+        return value
 
     @property
     def source(self) -> str:

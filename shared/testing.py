@@ -7,12 +7,16 @@ subscriber would, without a broker: ``record_for`` builds the record of an event
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from shared.contracts.base import Event
-from shared.contracts.envelope import Envelope
+from shared.contracts.envelope import Envelope, envelope_for
+from shared.contracts.events import OrgRegistered
 from shared.messaging.dead_letters import DeadLetters, RecordLike
+from shared.orgs.signing import SIGNATURE_HEADER, NodeSigner, generate_node_key
 
 
 @dataclass
@@ -34,11 +38,62 @@ def record_for(
     topic: str,
     offset: int = 0,
     value: bytes | None = None,
+    signer: NodeSigner | None = None,
+    partition: int = 0,
 ) -> FakeRecord:
     """The record a producer of `event` would have written: the envelope as CloudEvents
-    headers, the event's key, and its JSON body — or `value` instead, to test bad input."""
+    headers, the event's key, and its JSON body — or `value` instead, to test bad input.
+    A signed event type is signed with `signer` (the writing node's key), when given."""
     body = event.model_dump_json().encode() if value is None else value
-    return FakeRecord(topic, 0, offset, event.key().encode(), body, envelope.headers())
+    headers = envelope.headers()
+    if signer is not None:
+        headers.append((SIGNATURE_HEADER, signer.sign(headers, body).encode()))
+    return FakeRecord(topic, partition, offset, event.key().encode(), body, headers)
+
+
+@dataclass(frozen=True)
+class NodeKeys:
+    """Signing keys of a test federation's nodes and the JWKS that lists them."""
+
+    folder: Path
+    jwks_path: Path
+
+    def signer(self, node: str) -> NodeSigner:
+        path, kid = generate_node_key(self.folder, node)
+        return NodeSigner.from_pem(path.read_bytes(), kid)
+
+    def key_path(self, node: str) -> Path:
+        return generate_node_key(self.folder, node)[0]
+
+
+def org_writer(event: OrgRegistered, hosts: Mapping[str, str]) -> str:
+    """The node with the authority to write `event`: the one hosting the org's parent (the
+    top org: its own node). `hosts` maps org ids to their hosting node."""
+    return event.hosted_by if event.parent_id is None else hosts[event.parent_id]
+
+
+def signed_org_record(
+    event: OrgRegistered,
+    keys: NodeKeys,
+    hosts: Mapping[str, str],
+    *,
+    topic: str,
+    at: datetime,
+    offset: int = 0,
+    writer: str | None = None,
+    event_id: str | None = None,
+) -> FakeRecord:
+    """An `org.registered` as `writer` (default: the node with the authority) publishes it."""
+    node = writer or org_writer(event, hosts)
+    envelope = envelope_for(event, source=f"bigschool/{node}/enrollment", at=at, event_id=event_id)
+    return record_for(event, envelope, topic=topic, offset=offset, signer=keys.signer(node))
+
+
+def node_keys(folder: Path, nodes: Sequence[str]) -> NodeKeys:
+    """Make (or reuse) an Ed25519 key per node in `folder`, and their federation JWKS."""
+    for node in nodes:
+        generate_node_key(folder, node)
+    return NodeKeys(folder, folder / "federation-jwks.json")
 
 
 @dataclass(frozen=True)

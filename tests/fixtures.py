@@ -11,14 +11,21 @@ from collections.abc import Iterator
 import pytest
 
 from deploy.local.smtp import SmtpSink
+from shared.kafka.connection import KafkaConnection
 from tests import infra
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    """``host:port`` of a real Kafka 4.x broker (env, Docker, or a local JVM)."""
-    with infra.kafka_bootstrap_servers() as bootstrap:
-        yield bootstrap
+def kafka_cluster() -> Iterator[infra.KafkaCluster]:
+    """A real Kafka 4.x broker with SASL and ACLs on (env, Docker, or a local JVM)."""
+    with infra.kafka_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def kafka_admin(kafka_cluster: infra.KafkaCluster) -> KafkaConnection:
+    """The broker's admin (super user) connection: topics, principals, ACLs, test clients."""
+    return kafka_cluster.admin
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 harness and the bench.
 
 Order of preference for Kafka and PostgreSQL:
-  1. an existing server named by an environment variable (CI services, a developer's own);
+  1. an existing server named by an environment variable (CI services, a developer's own;
+     for Kafka the KAFKA_* variables name its admin principal);
   2. a Docker container via testcontainers, when a Docker engine answers;
   3. a real server started from local binaries (deploy.local), in a scratch directory.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -22,26 +24,29 @@ import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from deploy.local.kafka import LocalKafka, server_properties
+from deploy.local.kafka import ADMIN_USER, LocalKafka, server_properties
 from deploy.local.ports import free_port
 from deploy.local.postgres import LocalPostgres, validate_db_name
 from deploy.local.smtp import SmtpSink
+from shared.kafka.connection import KafkaConnection, KafkaSettings
 
 __all__ = [
     "KAFKA_ENV",
     "KAFKA_IMAGE",
     "POSTGRES_ENV",
     "POSTGRES_IMAGE",
+    "KafkaCluster",
     "PostgresAdmin",
     "PostgresServer",
     "docker_available",
-    "kafka_bootstrap_servers",
+    "kafka_cluster",
     "postgres_server",
     "smtp_sink",
     "unique_db_name",
@@ -106,23 +111,33 @@ def unique_db_name(prefix: str = "test") -> str:
 # -- Kafka ---------------------------------------------------------------------------------------
 
 
+@dataclass
+class KafkaCluster:
+    """A running Kafka 4.x broker with authentication on, reached as its admin (a super user
+    that provisions topics, node principals and ACLs). `local` is set when this process runs
+    the broker, so a test may stop and restart it."""
+
+    admin: KafkaConnection
+    local: LocalKafka | None = None
+
+
 @contextmanager
-def kafka_bootstrap_servers() -> Iterator[str]:
-    """Yield a bootstrap string (``host:port``) of a running Kafka 4.x broker."""
-    from_env = os.environ.get(KAFKA_ENV)
-    if from_env:
-        yield from_env
+def kafka_cluster() -> Iterator[KafkaCluster]:
+    """Yield a running broker: from the KAFKA_* environment (its admin principal), a Docker
+    container, or a local JVM."""
+    if os.environ.get(KAFKA_ENV):
+        yield KafkaCluster(KafkaSettings().connection())
     elif docker_available():
-        with _kafka_container() as bootstrap:
-            yield bootstrap
+        with _kafka_container() as admin:
+            yield KafkaCluster(admin)
     else:
         with _scratch_dir("bigschool-kafka-") as data_dir:
             with LocalKafka(data_dir, free_port()) as kafka:
-                yield kafka.bootstrap
+                yield KafkaCluster(kafka.admin, kafka)
 
 
 @contextmanager
-def _kafka_container() -> Iterator[str]:
+def _kafka_container() -> Iterator[KafkaConnection]:
     # testcontainers' KafkaContainer drives Confluent's cp-kafka image only (its start script
     # lives in /etc/confluent), so the official apache/kafka image runs as a generic container
     # configured through KAFKA_* variables with the same settings as LocalKafka.
@@ -132,10 +147,13 @@ def _kafka_container() -> Iterator[str]:
     port = free_port()
     container = DockerContainer(KAFKA_IMAGE)
     host = container.get_docker_client().host()
+    admin_password = secrets.token_urlsafe(24)
     props = server_properties(
         port=port,
         controller_port=9093,
         log_dir="/tmp/kraft-combined-logs",
+        admin_password=admin_password,
+        controller_password=secrets.token_urlsafe(24),
         listen_host="0.0.0.0",
         advertised_host=host,
     )
@@ -147,7 +165,13 @@ def _kafka_container() -> Iterator[str]:
         container.with_env(f"KAFKA_{env}", value)
     container.waiting_for(LogMessageWaitStrategy("Kafka Server started").with_startup_timeout(120))
     with container:
-        yield f"{host}:{port}"
+        yield KafkaConnection(
+            f"{host}:{port}",
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="PLAIN",
+            username=ADMIN_USER,
+            password=admin_password,
+        )
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------

@@ -65,10 +65,14 @@ def seed(federation: Federation) -> dict[str, str]:
     }
 
 
-def print_guide(federation: Federation, ids: dict[str, str], mail_dir: Path, kafka: str) -> None:
+def print_guide(federation: Federation, ids: dict[str, str], data: Path, kafka: LocalKafka) -> None:
     tokens = federation.tokens
+    mail_dir = data / "mail"
     print("\n=== Big School demo federation is up ===")
-    print(f"Kafka (KRaft, no ACLs in the demo): {kafka}")
+    print(
+        f"Kafka (KRaft, SASL on, ACLs per node): {kafka.bootstrap}; admin password in "
+        f"{kafka.data_dir / 'admin.password'}, node passwords in {data / 'kafka-secrets'}/"
+    )
     print(f"E-mail: local SMTP server; every message is saved in {mail_dir}/")
     for node_id, node in federation.nodes.items():
         print(f"\nNode {node_id} (root org {ROOTS[node_id]})")
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             LocalKafka(data / "kafka", args.kafka_port) as kafka,
             SmtpSink(port=args.smtp_port, mail_dir=data / "mail") as smtp,
             launch(
-                kafka.bootstrap,
+                kafka.admin,
                 data,
                 smtp_port=smtp.port,
                 ports=PORTS,
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             print("seeding demo data …", flush=True)
             ids = seed(federation)
-            print_guide(federation, ids, data / "mail", kafka.bootstrap)
+            print_guide(federation, ids, data, kafka)
             while all(
                 p.proc and p.proc.poll() is None
                 for n in federation.nodes.values()

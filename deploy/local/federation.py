@@ -9,6 +9,7 @@ zj (superior, node zj)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,20 +20,34 @@ from typing import Any
 from deploy.local.client import ServiceClient, Tokens
 from deploy.local.node import Node
 from shared.auth.keys import generate_keys
+from shared.kafka.connection import KafkaConnection
+from shared.kafka.provision import provision
+from shared.orgs.signing import generate_node_key
 
 SUPERIOR_NODE, ENTERPRISE_NODE = "zj", "hzsteel"
-ORGS: list[tuple[str, dict[str, Any]]] = [
-    (SUPERIOR_NODE, {"org_id": "zj", "name": "浙江省总工会", "level": "superior"}),
+# (node that registers it, admin of which org, the org): an org is registered by an admin of
+# its parent at the parent's node; `hzsteel` is the enterprise node's root, admitted by zj-hz.
+ORGS: list[tuple[str, str, dict[str, Any]]] = [
+    (SUPERIOR_NODE, "zj", {"org_id": "zj", "name": "浙江省总工会", "level": "superior"}),
     (
         SUPERIOR_NODE,
+        "zj",
         {"org_id": "zj-hz", "name": "杭州市总工会", "parent_id": "zj", "level": "superior"},
     ),
     (
-        ENTERPRISE_NODE,
-        {"org_id": "hzsteel", "name": "杭钢集团工会", "parent_id": "zj-hz", "level": "enterprise"},
+        SUPERIOR_NODE,
+        "zj-hz",
+        {
+            "org_id": "hzsteel",
+            "name": "杭钢集团工会",
+            "parent_id": "zj-hz",
+            "level": "enterprise",
+            "hosted_by": ENTERPRISE_NODE,
+        },
     ),
     (
         ENTERPRISE_NODE,
+        "hzsteel",
         {
             "org_id": "hzsteel-rolling",
             "name": "轧钢车间工会",
@@ -42,6 +57,7 @@ ORGS: list[tuple[str, dict[str, Any]]] = [
     ),
     (
         ENTERPRISE_NODE,
+        "hzsteel",
         {
             "org_id": "hzsteel-smelting",
             "name": "炼钢车间工会",
@@ -75,9 +91,12 @@ class Federation:
         return self.client(node, service, org=ROOTS[node], roles="admin", sub=f"admin@{node}")
 
     def register_orgs(self) -> None:
-        """Each node registers the orgs it hosts, once their parents have replicated to it."""
-        for node, org in ORGS:
-            admin = self.admin(node)
+        """An admin of each org's parent registers it at the parent's node, once the parent
+        has replicated there."""
+        for node, admin_of, org in ORGS:
+            admin = self.client(
+                node, "enrollment", org=admin_of, roles="admin", sub=f"admin@{admin_of}"
+            )
             if parent := org.get("parent_id"):
                 admin.wait_for(f"/orgs/{parent}", lambda body: True)
             admin.post("/orgs", org)
@@ -128,25 +147,34 @@ class Federation:
 
 @contextmanager
 def launch(
-    kafka: str,
+    kafka_admin: KafkaConnection,
     work_dir: Path,
     *,
     smtp_port: int,
+    partitions: int = 6,
     database_urls: dict[str, dict[str, str]] | None = None,
     ports: dict[str, dict[str, int]] | None = None,
     extra_env: dict[str, str] | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> Iterator[Federation]:
-    """Start both demo nodes as OS processes (SQLite unless database URLs are given), register
-    the org tree, yield the federation; stop every process on exit."""
+    """Provision the cluster for both demo nodes (topics, one principal per node, ACLs), start
+    them as OS processes (SQLite unless database URLs are given), register the org tree, yield
+    the federation; stop every process on exit."""
     _, jwks = generate_keys(work_dir / "keys")
+    node_key_paths = {node: generate_node_key(work_dir / "keys", node)[0] for node in ROOTS}
+    progress("provisioning Kafka: topics, node principals, ACLs …")
+    principals = asyncio.run(
+        provision(kafka_admin, list(ROOTS), work_dir / "kafka-secrets", partitions=partitions)
+    )
     nodes = {
         node: Node(
             node,
             root,
             work_dir / node,
-            kafka,
+            principals[node],
             jwks,
+            node_key_paths[node],
+            work_dir / "keys" / "federation-jwks.json",
             database_urls=(database_urls or {}).get(node, {}),
             smtp_port=smtp_port,
             ports=(ports or {}).get(node, {}),

@@ -26,8 +26,17 @@ from typing import IO, Self
 
 from deploy.local.foreground import stop_on_signals
 from deploy.local.ports import free_port, port_open
+from shared.kafka.connection import KafkaConnection
 
-__all__ = ["KAFKA_DIR", "LocalKafka", "ensure_jars", "find_java", "main", "server_properties"]
+__all__ = [
+    "ADMIN_USER",
+    "KAFKA_DIR",
+    "LocalKafka",
+    "ensure_jars",
+    "find_java",
+    "main",
+    "server_properties",
+]
 
 # deploy/local/kafka.py -> deploy/kafka (pom.xml, log4j2.properties, lib/)
 KAFKA_DIR = Path(__file__).resolve().parents[1] / "kafka"
@@ -93,28 +102,58 @@ def _new_cluster_id() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode("ascii")
 
 
+ADMIN_USER = "admin"  # the super user that provisions topics, node principals and ACLs
+
+
 def server_properties(
     *,
     port: int,
     controller_port: int,
     log_dir: str,
+    admin_password: str,
+    controller_password: str,
     listen_host: str = "127.0.0.1",
     advertised_host: str = "127.0.0.1",
 ) -> dict[str, str]:
     """Broker config of the single combined KRaft node; shared with the Docker backend so both
-    backends behave the same."""
+    backends behave the same.
+
+    Authentication is always on: clients speak SASL on the one client listener — node
+    principals with SCRAM-SHA-512 (created by provisioning), the admin with PLAIN against a
+    static user in the broker's own config (so no user has to exist before the first start).
+    ACLs go through the standard KRaft authorizer, and nothing is allowed without an ACL.
+    The controller listener is SASL too: a PLAINTEXT one would let any local process act as
+    ANONYMOUS towards the controller."""
+    plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
     return {
         "process.roles": "broker,controller",
         "node.id": "1",
         # The node talks to its own controller, always reachable on loopback.
         "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
         "listeners": (
-            f"PLAINTEXT://{listen_host}:{port},CONTROLLER://{listen_host}:{controller_port}"
+            f"SASL_PLAINTEXT://{listen_host}:{port},CONTROLLER://{listen_host}:{controller_port}"
         ),
-        "advertised.listeners": f"PLAINTEXT://{advertised_host}:{port}",
-        "inter.broker.listener.name": "PLAINTEXT",
+        "advertised.listeners": f"SASL_PLAINTEXT://{advertised_host}:{port}",
+        "inter.broker.listener.name": "SASL_PLAINTEXT",
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        "sasl.mechanism.inter.broker.protocol": "PLAIN",
+        "listener.name.sasl_plaintext.sasl.enabled.mechanisms": "SCRAM-SHA-512,PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": (
+            f'{plain} required username="{ADMIN_USER}" password="{admin_password}" '
+            f'user_{ADMIN_USER}="{admin_password}";'
+        ),
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": f"{scram} required;",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": (
+            f'{plain} required username="controller" password="{controller_password}" '
+            f'user_controller="{controller_password}";'
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{ADMIN_USER};User:controller",
+        "allow.everyone.if.no.acl.found": "false",
         "log.dirs": log_dir,
         # Single node: every internal topic must accept replication factor / min ISR 1,
         # otherwise group offsets, transactions and share groups fail to initialise.
@@ -156,6 +195,26 @@ class LocalKafka:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def admin(self) -> KafkaConnection:
+        """The super user's connection: provisions topics, node principals and ACLs."""
+        return KafkaConnection(
+            self.bootstrap,
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="PLAIN",
+            username=ADMIN_USER,
+            password=self._secret("admin.password"),
+        )
+
+    def _secret(self, name: str) -> str:
+        """A password kept in the data dir (0600), made on first use: a restart reuses it."""
+        path = self.data_dir / name
+        if not path.is_file():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(24))
+        return path.read_text().strip()
 
     @property
     def running(self) -> bool:
@@ -260,8 +319,11 @@ class LocalKafka:
             port=self.port,
             controller_port=self.controller_port,
             log_dir=str(self.data_dir / "logs"),
+            admin_password=self._secret("admin.password"),
+            controller_password=self._secret("controller.password"),
         )
         config = self.data_dir / "server.properties"
+        config.touch(mode=0o600)  # it holds the admin's and the controller's passwords
         config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         return config
 

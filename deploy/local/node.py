@@ -18,8 +18,15 @@ from pathlib import Path
 import httpx
 
 from deploy.local.ports import free_port
+from shared.kafka.connection import KafkaConnection
 
 SERVICES = ("enrollment", "awards", "notifications")
+# The e2e tests and bench/ register hundreds of members with one cadre's token; the
+# defaults (shared/settings.py) are for people. The environment still wins.
+LOCAL_RATE_LIMITS = {
+    "BIGSCHOOL_RATE_LIMIT_READ": "60000/minute",
+    "BIGSCHOOL_RATE_LIMIT_WRITE": "60000/minute",
+}
 
 
 @dataclass
@@ -83,13 +90,16 @@ class ServiceProcess:
 
 @dataclass
 class Node:
-    """One deployment of the three services: node id, root org, own databases."""
+    """One deployment of the three services: node id, root org, own databases, and its own
+    Kafka principal (`kafka`, as provisioned)."""
 
     node_id: str
     root_org: str
     data_dir: Path
-    kafka: str
+    kafka: KafkaConnection
     jwks_path: Path
+    node_key_path: Path
+    federation_jwks_path: Path
     database_urls: dict[str, str] = field(default_factory=dict)
     smtp_port: int = 8025
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -104,13 +114,16 @@ class Node:
                 f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"
             )
             env = {
-                **os.environ,
-                "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+                **LOCAL_RATE_LIMITS,
+                **{k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")},
+                **self.kafka.environment(self.data_dir / "kafka.password"),
                 "BIGSCHOOL_NODE_ID": self.node_id,
                 "BIGSCHOOL_ROOT_ORG": self.root_org,
                 "BIGSCHOOL_DATABASE_URL": url,
                 "BIGSCHOOL_HTTP_PORT": str(port),
                 "BIGSCHOOL_JWT_JWKS_PATH": str(self.jwks_path),
+                "BIGSCHOOL_NODE_KEY_PATH": str(self.node_key_path),
+                "BIGSCHOOL_FEDERATION_JWKS_PATH": str(self.federation_jwks_path),
                 "BIGSCHOOL_SMTP_PORT": str(self.smtp_port),
                 **self.extra_env,
             }

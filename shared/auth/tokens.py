@@ -69,6 +69,11 @@ class TokenVerifier:
             keyset = jwt.PyJWKSet.from_dict(json.loads(Path(jwks_path).read_text()))
             self._keys = {k.key_id: k.key for k in keyset.keys if k.key_id}
 
+    @property
+    def may_fetch_keys(self) -> bool:
+        """Whether `verify` may fetch the JWKS over the network (and so block a while)."""
+        return self._client is not None
+
     def _key_for(self, token: str) -> Any:
         try:
             kid = jwt.get_unverified_header(token).get("kid")

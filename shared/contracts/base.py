@@ -17,6 +17,9 @@ class Event(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     ce_type: ClassVar[str]
+    # Signed by the writing node's key (shared.orgs.signing): consumers check the signature
+    # against the node that `ce_source` names before they believe it.
+    signed: ClassVar[bool] = False
 
     def subject(self) -> str:
         """The aggregate this event is about (`ce_subject`)."""

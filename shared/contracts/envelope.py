@@ -35,6 +35,12 @@ class Envelope:
     orgs: tuple[str, ...]
     traceparent: str | None = None
 
+    @property
+    def node(self) -> str | None:
+        """The node that wrote the event, from `ce_source` = `bigschool/<node>/<service>`."""
+        parts = self.source.split("/")
+        return parts[1] if len(parts) == 3 and parts[0] == "bigschool" and parts[1] else None
+
     def headers(self) -> list[tuple[str, bytes]]:
         pairs = {
             "ce_specversion": SPECVERSION,

@@ -37,6 +37,7 @@ class OrgRegistered(Event):
     """Full state of an org (compacted topic, keyed by org id): the org tree replicates from it."""
 
     ce_type = "bigschool.org.registered.v1"
+    signed = True
 
     org_id: OrgId = Field(description="Short slug, e.g. `hzsteel-rolling`.")
     name: str

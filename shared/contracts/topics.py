@@ -1,4 +1,4 @@
-"""Topic names and their provisioning.
+"""Topic names and their layout (`shared.kafka.provision` creates them).
 
 Partition counts are fixed when a topic is created and never raised afterwards (that
 would break per-key order): a change of layout is a new `.vN` topic.
@@ -6,13 +6,7 @@ would break per-key order): a change of layout is a new `.vN` topic.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
-
-log = logging.getLogger(__name__)
 
 FEDERATION = "bigschool.federation.v1"
 ENROLLMENT = "bigschool.enrollment.v1"
@@ -64,21 +58,3 @@ def node_topics(node: str, partitions: int) -> list[TopicSpec]:
         TopicSpec(members(node), partitions, retention_ms=7 * DAY_MS),
     ]
     return specs + [s.dead_letters() for s in specs]
-
-
-async def ensure_topics(bootstrap: str, specs: list[TopicSpec], replication: int = 1) -> None:
-    """Create the topics that are missing; leave existing ones exactly as they are."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [s for s in specs if s.name not in existing]
-        for spec in missing:
-            topic = NewTopic(spec.name, spec.partitions, replication, topic_configs=spec.config())
-            try:
-                await admin.create_topics([topic])
-                log.info("created topic %s (%d partitions)", spec.name, spec.partitions)
-            except TopicAlreadyExistsError:
-                pass  # another service of this node won the race
-    finally:
-        await admin.close()

@@ -7,15 +7,21 @@ For each record, in order:
 3. the `bigschool_orgs` header decides whether this node keeps the event — without
    decoding the body;
 4. the body is validated against the type's model; invalid → dead-lettered with the
-   failing field locations;
+   failing field locations; a type that must be signed (org-tree events) must carry a
+   valid signature of the node its `ce_source` names, else it is dead-lettered;
 5. in one transaction: record `(handler, ce_id)` and run the handler; a duplicate is a no-op;
+   a handler that refuses the event for good raises `Rejected` (dead-lettered with its reason);
 6. only then is the offset committed.
 
 Records arrive in batches (per poll): the records of a batch share one transaction and one
-offset commit when all goes well, and are taken one by one when anything does not.
+offset commit when all goes well, and are taken one by one, partition by partition, when
+anything does not.
 
 A transient fault (database or broker down) is not bad input: the record is retried with
-backoff and nothing goes to the dead-letter topic.
+backoff and nothing goes to the dead-letter topic. Input that may become valid soon (an org
+or a node key not replicated yet) is *held*: its partition pauses and retries for a bounded
+time (`held_limit_seconds`), then the record is dead-lettered and the partition goes on;
+other partitions never wait for it.
 """
 
 from __future__ import annotations
@@ -24,15 +30,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -43,14 +46,17 @@ from shared.contracts.base import REGISTRY, Event
 from shared.contracts.envelope import Envelope, EnvelopeError, header_map, parse
 from shared.db import Database
 from shared.messaging.dead_letters import DeadLetters, RecordLike, field_path
+from shared.messaging.holds import Held, Holds
 from shared.messaging.tables import MessagingTables
 from shared.metrics import (
     DEAD_LETTERS,
     EVENTS_CONSUMED,
     HANDLER_SECONDS,
+    HELD_MESSAGES,
     TRANSIENT_RETRIES,
     UNKNOWN_EVENT_TYPES,
 )
+from shared.orgs.signing import SIGNATURE_HEADER, BadSignature, FederationKeys
 from shared.tracing import reset_traceparent, set_traceparent
 
 log = logging.getLogger(__name__)
@@ -60,7 +66,17 @@ Relevance = Callable[[tuple[str, ...]], Awaitable[bool]]
 
 
 class Transient(Exception):
-    """Raise from a handler or filter when the fault will pass (e.g. an org not replicated yet)."""
+    """Raise from a handler or filter when the fault will pass (e.g. the database is away)."""
+
+
+class Rejected(Exception):
+    """Raise from a handler that refuses an event for good (e.g. an org change by a node
+    without the authority): it is dead-lettered with `reason`, and the consumer goes on."""
+
+    def __init__(self, reason: str, fields: Sequence[str] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.fields = list(fields)
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -87,6 +103,7 @@ class Outcome(StrEnum):
     unknown_type = "unknown_type"
     dead_lettered = "dead_lettered"
     retry_later = "retry_later"
+    held = "held"
 
 
 @dataclass
@@ -107,6 +124,25 @@ class _Prepared:
     filtered: bool = False
 
 
+@dataclass
+class BatchResult:
+    """What became of a polled batch: offsets to commit, partitions to fetch again from an
+    offset, and partitions to leave alone for a while (a held message)."""
+
+    done: int = 0
+    commit: dict[TopicPartition, int] = field(default_factory=dict)
+    rewind: dict[TopicPartition, int] = field(default_factory=dict)
+    pause: dict[TopicPartition, float] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.rewind
+
+
+def _partition(record: RecordLike) -> TopicPartition:
+    return TopicPartition(record.topic, record.partition)
+
+
 class IdempotentConsumer:
     """Runs one handler group's records through the steps above."""
 
@@ -118,8 +154,10 @@ class IdempotentConsumer:
         dead_letters: DeadLetters,
         *,
         clock: Clock | None = None,
+        signatures: FederationKeys | None = None,
         handler_attempts: int = 3,
         hold_seconds: float = 60.0,
+        held_limit_seconds: float = 600.0,
     ) -> None:
         self.spec = spec
         self.db = db
@@ -127,8 +165,12 @@ class IdempotentConsumer:
         self.dead_letters = dead_letters
         self.clock = clock or SystemClock()
         self.routes = {model.ce_type: (model, handler) for model, handler in spec.routes.items()}
+        self.signatures = signatures
+        if signatures is None and any(model.signed for model in spec.routes):
+            raise ValueError(f"{spec.name} consumes signed events: it needs the node keys")
         self.handler_attempts = handler_attempts
         self.hold_seconds = hold_seconds
+        self.holds = Holds(held_limit_seconds)
 
     async def process(self, record: RecordLike) -> Outcome:
         outcome = await self._process(record)
@@ -137,26 +179,28 @@ class IdempotentConsumer:
 
     async def _process(self, record: RecordLike) -> Outcome:
         try:
-            envelope = parse(header_map(record.headers))
+            headers = header_map(record.headers)
+            envelope = parse(headers)
         except EnvelopeError as exc:
             return await self._dead_letter(record, "invalid_envelope", [exc.field])
         if envelope.type not in REGISTRY:
             UNKNOWN_EVENT_TYPES.labels(self.spec.name, envelope.type[:100]).inc()
-            log.info("skipping unknown event type %s", envelope.type)
+            log.info("skipping unknown event type %s", envelope.type[:100])
             return Outcome.unknown_type
         route = self.routes.get(envelope.type)
         if route is None:
             return Outcome.ignored
         model, handler = route
-        return await self._with_retries(record, envelope, model, handler)
+        return await self._with_retries(record, headers, envelope, model, handler)
 
-    async def process_batch(self, records: Sequence[RecordLike]) -> int:
-        """Process `records` in order; returns how many of them, from the start, are done.
+    async def process_batch(self, records: Sequence[RecordLike]) -> BatchResult:
+        """Process `records` in order per partition.
 
         Fast path: every record that changes the database in one transaction (one commit
-        for the batch). Anything unusual — bad input, a transient fault, a handler error —
-        rolls that transaction back and the batch goes record by record instead, where each
-        case gets its full treatment (dead letter, retries)."""
+        for the batch). Anything unusual — bad input, a held or transient fault, a handler
+        error — rolls that transaction back and the batch goes partition by partition,
+        record by record instead, where each case gets its full treatment (dead letter,
+        hold, retries); a partition stops at its first record that is not done."""
         try:
             prepared = await self._prepare(records)
         except Exception:
@@ -171,17 +215,35 @@ class IdempotentConsumer:
             else:
                 for outcome in outcomes:
                     EVENTS_CONSUMED.labels(self.spec.name, outcome.value).inc()
-                return len(records)
-        for done, record in enumerate(records):
-            if await self.process(record) is Outcome.retry_later:
-                return done
-        return len(records)
+                result = BatchResult(done=len(records))
+                for record in records:
+                    result.commit[_partition(record)] = record.offset + 1
+                return result
+        return await self._one_by_one(records)
+
+    async def _one_by_one(self, records: Sequence[RecordLike]) -> BatchResult:
+        by_partition: dict[TopicPartition, list[RecordLike]] = {}
+        for record in records:
+            by_partition.setdefault(_partition(record), []).append(record)
+        result = BatchResult()
+        for tp, in_order in by_partition.items():
+            for record in in_order:
+                outcome = await self.process(record)
+                if outcome in (Outcome.retry_later, Outcome.held):
+                    result.rewind[tp] = record.offset
+                    if outcome is Outcome.held:
+                        result.pause[tp] = self.holds.pause_seconds(_position(record))
+                    break
+                result.commit[tp] = record.offset + 1
+                result.done += 1
+        return result
 
     async def _prepare(self, records: Sequence[RecordLike]) -> list[_Prepared] | None:
         """Read and validate without side effects; None when a record needs the slow path."""
         prepared: list[_Prepared] = []
         for record in records:
-            envelope = parse(header_map(record.headers))
+            headers = header_map(record.headers)
+            envelope = parse(headers)
             route = self.routes.get(envelope.type)
             if envelope.type not in REGISTRY:
                 return None  # counted there
@@ -193,6 +255,8 @@ class IdempotentConsumer:
                 continue
             model, handler = route
             event = model.model_validate_json(record.value or b"")
+            if model.signed:
+                self._verify(headers, record, envelope)
             prepared.append(_Prepared(envelope, event, handler))
         return prepared
 
@@ -210,21 +274,34 @@ class IdempotentConsumer:
         HANDLER_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
         return outcomes
 
+    def _verify(self, headers: dict[str, str], record: RecordLike, envelope: Envelope) -> None:
+        assert self.signatures is not None  # checked in __init__ for signed routes
+        self.signatures.verify(headers, record.value or b"", envelope.node or "")
+
     async def _with_retries(
-        self, record: RecordLike, envelope: Envelope, model: type[Event], handler: Handler
+        self,
+        record: RecordLike,
+        headers: dict[str, str],
+        envelope: Envelope,
+        model: type[Event],
+        handler: Handler,
     ) -> Outcome:
         deadline = time.monotonic() + self.hold_seconds
         backoff, failures = 0.1, 0
         while True:
             try:
                 if self.spec.relevant and not await self.spec.relevant(envelope.orgs):
-                    return Outcome.filtered
-                try:
-                    event = model.model_validate_json(record.value or b"")
-                except ValidationError as exc:
-                    fields = [field_path(err["loc"]) or err["type"] for err in exc.errors()]
-                    return await self._dead_letter(record, "invalid_body", fields)
-                return await self._apply(event, envelope, handler)
+                    outcome = Outcome.filtered
+                else:
+                    outcome = await self._validate_and_apply(
+                        record, headers, envelope, model, handler
+                    )
+                self.holds.release(_position(record))
+                return outcome
+            except Held as exc:
+                return await self._hold(record, envelope, exc)
+            except Rejected as exc:
+                return await self._dead_letter(record, exc.reason, exc.fields)
             except Exception as exc:
                 if is_transient(exc):
                     TRANSIENT_RETRIES.labels(self.spec.name).inc()
@@ -241,6 +318,47 @@ class IdempotentConsumer:
                 if failures >= self.handler_attempts:
                     return await self._dead_letter(record, f"handler_error:{type(exc).__name__}")
                 await asyncio.sleep(backoff)
+
+    async def _validate_and_apply(
+        self,
+        record: RecordLike,
+        headers: dict[str, str],
+        envelope: Envelope,
+        model: type[Event],
+        handler: Handler,
+    ) -> Outcome:
+        try:
+            event = model.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            fields = [field_path(err["loc"]) or err["type"] for err in exc.errors()]
+            return await self._dead_letter(record, "invalid_body", fields)
+        if model.signed:
+            try:
+                self._verify(headers, record, envelope)
+            except BadSignature as exc:
+                return await self._dead_letter(record, f"bad_signature:{exc}", [SIGNATURE_HEADER])
+        return await self._apply(event, envelope, handler)
+
+    async def _hold(self, record: RecordLike, envelope: Envelope, exc: Held) -> Outcome:
+        position = _position(record)
+        held_for = self.holds.note(position)
+        if self.holds.expired(position):
+            self.holds.release(position)
+            return await self._dead_letter(record, exc.reason, [exc.field] if exc.field else [])
+        HELD_MESSAGES.labels(self.spec.name, exc.reason).inc()
+        # Where the message is and why — never its body.
+        log.warning(
+            "%s: holding %s[%d]@%d ce_id=%s: %s (held %.0f s of %.0f s)",
+            self.spec.name,
+            record.topic,
+            record.partition,
+            record.offset,
+            envelope.id,
+            exc.reason,
+            held_for,
+            self.holds.limit_seconds,
+        )
+        return Outcome.held
 
     async def _apply(self, event: Event, envelope: Envelope, handler: Handler) -> Outcome:
         started = time.perf_counter()
@@ -294,61 +412,5 @@ class IdempotentConsumer:
         return Outcome.dead_lettered
 
 
-async def _raw(msg: Any) -> Any:
-    """FastStream decoder that leaves the body as bytes: the consumer decodes it itself."""
-    return msg.body
-
-
-def subscribe(
-    broker: KafkaBroker,
-    consumer: IdempotentConsumer,
-    *,
-    session_timeout_ms: int,
-    heartbeat_interval_ms: int,
-    batch_size: int = 100,
-) -> None:
-    """Register `consumer` on the broker: batches, manual commits, from the earliest offset."""
-    spec = consumer.spec
-
-    async def on_batch(message: KafkaMessage) -> None:
-        records: tuple[Any, ...] = message.raw_message  # type: ignore[assignment]
-        try:
-            done = await consumer.process_batch(records)
-        except Exception as exc:  # the dead-letter send itself failed: broker trouble
-            log.warning("%s: %s while dead-lettering; will retry", spec.name, type(exc).__name__)
-            done = 0
-        if done == len(records):
-            await message.ack()
-        else:
-            await _commit_and_rewind(message.consumer, records, done)
-
-    broker.subscriber(
-        *spec.topics,
-        group_id=spec.group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.MANUAL,
-        batch=True,
-        max_records=batch_size,
-        session_timeout_ms=session_timeout_ms,
-        heartbeat_interval_ms=heartbeat_interval_ms,
-        decoder=_raw,
-        title=spec.group_id,
-        description=" ".join(
-            [spec.description, "Consumes:", ", ".join(m.ce_type for m in spec.routes)]
-        ),
-    )(on_batch)
-
-
-async def _commit_and_rewind(kafka: Any, records: Sequence[Any], done: int) -> None:
-    """Commit the records that are done; fetch the rest again (after a pause for the fault)."""
-    committed: dict[TopicPartition, int] = {}
-    for record in records[:done]:
-        committed[TopicPartition(record.topic, record.partition)] = record.offset + 1
-    if committed:
-        await kafka.commit(committed)
-    rewind: dict[TopicPartition, int] = {}
-    for record in records[done:]:
-        tp = TopicPartition(record.topic, record.partition)
-        rewind[tp] = min(rewind.get(tp, record.offset), record.offset)
-    for tp, offset in rewind.items():
-        kafka.seek(tp, offset)
+def _position(record: RecordLike) -> tuple[str, int, int]:
+    return (record.topic, record.partition, record.offset)

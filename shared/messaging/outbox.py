@@ -26,8 +26,10 @@ from shared.clock import Clock, SystemClock
 from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope, envelope_for
 from shared.db import CommitSignal, Database
+from shared.kafka.connection import KafkaConnection
 from shared.messaging.tables import MessagingTables
 from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_SEND_FAILURES
+from shared.orgs.signing import SIGNATURE_HEADER, NodeSigner
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +40,35 @@ RELAY_LOCK_ID = 0x0B16_5C00
 class Outbox:
     """Stages events in the caller's session; never commits (the caller's transaction does)."""
 
-    def __init__(self, tables: MessagingTables, source: str, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        tables: MessagingTables,
+        source: str,
+        clock: Clock | None = None,
+        signer: NodeSigner | None = None,
+    ) -> None:
         self.tables = tables
         self.source = source
         self.clock = clock or SystemClock()
+        self.signer = signer
 
     async def stage(self, session: AsyncSession, event: Event, *, topic: str) -> Envelope:
         env = envelope_for(event, source=self.source, at=self.clock.now())
+        headers = env.headers()
+        payload = event.model_dump_json().encode()
+        if event.signed:
+            if self.signer is None:
+                raise RuntimeError(
+                    f"{event.ce_type} is signed by the node: set BIGSCHOOL_NODE_KEY_PATH"
+                )
+            headers.append((SIGNATURE_HEADER, self.signer.sign(headers, payload).encode()))
         await session.execute(
             insert(self.tables.outbox).values(
                 id=env.id,
                 topic=topic,
                 key=event.key(),
-                headers=json.dumps([[k, v.decode()] for k, v in env.headers()]),
-                payload=event.model_dump_json().encode(),
+                headers=json.dumps([[k, v.decode()] for k, v in headers]),
+                payload=payload,
                 created_at=env.time,
             )
         )
@@ -62,8 +79,8 @@ class Producer:
     """The one producer kind we use: idempotent (so acks=all) and ordered per partition.
     Created on start, inside the event loop that will use it."""
 
-    def __init__(self, bootstrap: str, client_id: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: KafkaConnection, client_id: str) -> None:
+        self.connection = kafka
         self.client_id = client_id
         self._producer: AIOKafkaProducer | None = None
 
@@ -75,7 +92,7 @@ class Producer:
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
+            **self.connection.aiokafka(),
             client_id=self.client_id,
             enable_idempotence=True,
             acks="all",

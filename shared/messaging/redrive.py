@@ -12,24 +12,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared.kafka.connection import KafkaConnection, KafkaSettings
 from shared.messaging.dead_letters import DLQ_PREFIX, original_headers
 
 
 async def redrive(
-    bootstrap: str, dlq_topic: str, consumer_filter: str | None, limit: int | None
+    kafka: KafkaConnection, dlq_topic: str, consumer_filter: str | None, limit: int | None
 ) -> int:
     consumer = AIOKafkaConsumer(
         dlq_topic,
-        bootstrap_servers=bootstrap,
+        **kafka.aiokafka(),
         group_id=f"bigschool.redrive.{dlq_topic}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka.aiokafka(), enable_idempotence=True)
     await consumer.start()
     await producer.start()
     moved = 0
@@ -74,13 +74,11 @@ def main() -> None:
     parser.add_argument("dlq_topic")
     parser.add_argument("--consumer", help="only letters this consumer group gave up on")
     parser.add_argument("--max", type=int, default=None)
-    parser.add_argument(
-        "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    )
     args = parser.parse_args()
     if not args.dlq_topic.endswith(".dlq"):
         parser.error("give a dead-letter topic (ending in .dlq)")
-    total = asyncio.run(redrive(args.bootstrap, args.dlq_topic, args.consumer, args.max))
+    kafka = KafkaSettings().connection()  # an operator principal, from the KAFKA_* environment
+    total = asyncio.run(redrive(kafka, args.dlq_topic, args.consumer, args.max))
     print(f"done: {total} re-driven")
 
 

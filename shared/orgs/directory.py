@@ -9,7 +9,7 @@ the header alone. Lookups go through a bounded cache: a node never loads the tre
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,11 @@ from shared.clock import Clock, SystemClock
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import OrgRegistered
 from shared.db import Database, UTCDateTime, upsert
-from shared.messaging.consumer import Transient
+from shared.messaging.consumer import Rejected
+from shared.messaging.holds import Held
+from shared.orgs.authority import Org, refusal
+
+__all__ = ["Org", "OrgDirectory", "UnknownOrg", "org_table"]
 
 
 def org_table(metadata: MetaData) -> Table:
@@ -34,17 +38,12 @@ def org_table(metadata: MetaData) -> Table:
     )
 
 
-@dataclass(frozen=True)
-class Org:
-    org_id: str
-    name: str
-    parent_id: str | None
-    level: str
-    hosted_by: str
+class UnknownOrg(Held):
+    """An org named in an event that this replica has not learnt yet: the tree may be
+    catching up, so the message is held for a while (then dead-lettered as `unknown_org`)."""
 
-
-class UnknownOrg(Transient):
-    """An org named in an event that this replica has not learnt yet: wait for it."""
+    reason = "unknown_org"
+    field = "bigschool_orgs"
 
 
 class OrgDirectory:
@@ -125,11 +124,57 @@ class OrgDirectory:
             self._root_ancestors = frozenset(await self.ancestors(self.root_org))
         return self._root_ancestors
 
+    async def top_org(self, session: AsyncSession | None = None) -> str | None:
+        """The federation's top org (the one without a parent), if known here."""
+        stmt = select(self.table.c.org_id).where(self.table.c.parent_id.is_(None)).limit(1)
+        return await self._scalar(stmt, session)
+
+    async def an_org_hosted_by(self, node: str, session: AsyncSession | None = None) -> str | None:
+        """Any org `node` hosts, if it hosts one: tells whether a node was admitted already."""
+        stmt = select(self.table.c.org_id).where(self.table.c.hosted_by == node).limit(1)
+        return await self._scalar(stmt, session)
+
+    async def _scalar(self, stmt: Any, session: AsyncSession | None) -> str | None:
+        if session is not None:
+            return (await session.execute(stmt)).scalar_one_or_none()
+        async with self.db.reading() as own:
+            return (await own.execute(stmt)).scalar_one_or_none()
+
+    async def refusal(self, session: AsyncSession, change: Org, writer: str) -> str | None:
+        """Why `writer` may not write `change` (shared.orgs.authority), with the orgs it
+        involves loaded from this replica; UnknownOrg when the new parent is not known yet."""
+        current = await self.get(change.org_id, session)
+        parent = await self.get(change.parent_id, session) if change.parent_id else None
+        if change.parent_id and parent is None:
+            raise UnknownOrg(change.parent_id)
+        old_parent = None
+        if current is not None and current.parent_id not in (None, change.parent_id):
+            old_parent = await self.get(current.parent_id, session)
+        return refusal(
+            change,
+            writer,
+            current=current,
+            parent=parent,
+            old_parent=old_parent,
+            parent_ancestors=(
+                await self.ancestors(change.parent_id, session) if change.parent_id else []
+            ),
+            top_org=await self.top_org(session),
+        )
+
     async def on_org_registered(
-        self, session: AsyncSession, event: OrgRegistered, _envelope: Envelope
+        self, session: AsyncSession, event: OrgRegistered, envelope: Envelope
     ) -> None:
-        """Handler for the federation topic: upsert the org's full state."""
-        org = Org(event.org_id, event.name, event.parent_id, event.level.value, event.hosted_by)
+        """Handler for the federation topic: the writing node (its signature was checked)
+        must have the authority for the change; then upsert the org's full state."""
+        change = Org(event.org_id, event.name, event.parent_id, event.level.value, event.hosted_by)
+        reason = await self.refusal(session, change, envelope.node or "")
+        if reason is not None:
+            raise Rejected(f"unauthorised_org_change:{reason}", ["ce_source"])
+        await self.apply(session, change)
+
+    async def apply(self, session: AsyncSession, org: Org) -> None:
+        """Write the org's full state into this replica (in the caller's transaction)."""
         await upsert(
             session,
             self.table,

@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 
 from shared.clock import FixedClock
-from shared.contracts.envelope import envelope_for
 from shared.contracts.events import OrgLevel, OrgRegistered
 from shared.db import Database, new_metadata
-from shared.messaging.consumer import Transient, is_transient
+from shared.messaging.consumer import is_transient
+from shared.messaging.holds import Held
+from shared.orgs.authority import Org
 from shared.orgs.directory import OrgDirectory, UnknownOrg, org_table
 
 TREE = [
@@ -52,9 +53,10 @@ def org(org_id: str, parent: str | None, level: OrgLevel, node: str) -> OrgRegis
 
 
 async def register(directory: OrgDirectory, event: OrgRegistered) -> None:
-    env = envelope_for(event, source="bigschool/cn/enrollment", at=NOW)
+    """Write the org into the replica (who may write what: test_org_authority.py)."""
+    state = Org(event.org_id, event.name, event.parent_id, event.level.value, event.hosted_by)
     async with directory.db.transaction() as session:
-        await directory.on_org_registered(session, event, env)
+        await directory.apply(session, state)
 
 
 @pytest.fixture
@@ -102,13 +104,14 @@ async def test_one_relevant_org_in_the_header_is_enough(directory: OrgDirectory)
     assert not await directory.relevant(("js-nj", "hzsteel"))
 
 
-async def test_an_unknown_org_raises_unknown_org_which_is_transient(
+async def test_an_unknown_org_raises_unknown_org_which_holds_the_message(
     directory: OrgDirectory,
 ) -> None:
     with pytest.raises(UnknownOrg) as caught:
         await directory.relevant(("not-replicated-yet",))
-    assert isinstance(caught.value, Transient)
-    assert is_transient(caught.value)  # the consumer retries instead of dead-lettering
+    assert isinstance(caught.value, Held)  # held for a while, not dead-lettered at once
+    assert not is_transient(caught.value)  # …and not retried without end either
+    assert caught.value.reason == "unknown_org"
 
 
 async def test_a_gap_in_the_parent_chain_raises_unknown_org(directory: OrgDirectory) -> None:

@@ -6,13 +6,15 @@ from pathlib import Path
 
 from enrollment.models import MESSAGING
 from shared.db import Database
+from shared.kafka.connection import KafkaConnection
 from shared.messaging.outbox import OutboxRelay, Producer
 
 
 async def test_a_second_relay_on_the_same_file_waits_for_the_first(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
     first_db, second_db = Database(url), Database(url)
-    producer = Producer("127.0.0.1:1", "unused")  # never started: no message is sent here
+    # Never started: no message is sent here.
+    producer = Producer(KafkaConnection("127.0.0.1:1"), "unused")
     first = OutboxRelay(first_db, MESSAGING, producer)
     second = OutboxRelay(second_db, MESSAGING, producer)
 

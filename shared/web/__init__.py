@@ -1,1 +1,2 @@
-"""HTTP pieces every service shares: problem details, health, readiness, metrics, tracing."""
+"""HTTP pieces every service shares: problem details, health, readiness, metrics, tracing,
+and the guards in front of every route (guards.py)."""

@@ -59,6 +59,14 @@ class Unprocessable(Problem):
     status, title = 422, "Unprocessable request"
 
 
+class ContentTooLarge(Problem):
+    status, title = 413, "Content too large"
+
+
+class TooManyRequests(Problem):
+    status, title = 429, "Too many requests"
+
+
 def problem_response(status: int, body: dict[str, Any]) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)

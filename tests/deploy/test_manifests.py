@@ -43,11 +43,16 @@ FIXED_FIELDS = {"service"}
 
 # -- what the settings read ---------------------------------------------------------------
 def env_names(settings: type[BaseSettings]) -> set[str]:
-    """Variable names pydantic-settings reads: the alias if a field has one, else prefix+name."""
+    """Variable names pydantic-settings reads: the alias if a field has one, else prefix+name;
+    a field that is itself a settings class (the KAFKA_* connection) reads its own names."""
     prefix = settings.model_config.get("env_prefix", "")
     names = set()
     for name, field in settings.model_fields.items():
         if name in FIXED_FIELDS:
+            continue
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseSettings):
+            names |= env_names(nested)
             continue
         alias = field.validation_alias or field.alias
         assert alias is None or isinstance(alias, str), f"{name}: alias kind not handled"
@@ -59,7 +64,7 @@ ALL_ENV_NAMES = set().union(*(env_names(s) for s in SETTINGS.values()))
 
 
 def is_ours(name: str) -> bool:
-    return name.startswith("BIGSCHOOL_") or name == "KAFKA_BOOTSTRAP_SERVERS"
+    return name.startswith(("BIGSCHOOL_", "KAFKA_"))
 
 
 # -- reading the files --------------------------------------------------------------------

@@ -13,13 +13,13 @@ import pytest
 from deploy.local.federation import ROOTS, Federation, launch
 from deploy.local.node import SERVICES, Node
 from deploy.local.smtp import SmtpSink
+from shared.kafka.connection import KafkaConnection
 from tests import infra
 
 # Short sessions so that partitions of a SIGKILLed consumer move within seconds.
 FAST_FAILOVER = {
     "BIGSCHOOL_KAFKA_SESSION_TIMEOUT_MS": "6000",
     "BIGSCHOOL_KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
-    "BIGSCHOOL_TOPIC_PARTITIONS": "3",
     "BIGSCHOOL_LOG_LEVEL": "INFO",
 }
 
@@ -28,7 +28,7 @@ FAST_FAILOVER = {
 class RunningFederation:
     federation: Federation
     smtp: SmtpSink
-    kafka: str
+    kafka: KafkaConnection  # the admin: reads every topic, to check what crossed nodes
     keys_dir: Path
     database_urls: dict[str, dict[str, str]]
 
@@ -38,7 +38,7 @@ class RunningFederation:
 
 @pytest.fixture(scope="session")
 def running_federation(
-    kafka_bootstrap: str, postgres_server: infra.PostgresServer
+    kafka_admin: KafkaConnection, postgres_server: infra.PostgresServer
 ) -> Iterator[RunningFederation]:
     work = Path(tempfile.mkdtemp(prefix="bigschool-e2e-"))
     urls = {
@@ -51,7 +51,12 @@ def running_federation(
     with (
         SmtpSink() as smtp,
         launch(
-            kafka_bootstrap, work, smtp_port=smtp.port, database_urls=urls, extra_env=FAST_FAILOVER
+            kafka_admin,
+            work,
+            smtp_port=smtp.port,
+            partitions=3,
+            database_urls=urls,
+            extra_env=FAST_FAILOVER,
         ) as federation,
     ):
-        yield RunningFederation(federation, smtp, kafka_bootstrap, work / "keys", urls)
+        yield RunningFederation(federation, smtp, kafka_admin, work / "keys", urls)

@@ -14,6 +14,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 
 from deploy.local.federation import ENTERPRISE_NODE, Federation
+from shared.kafka.connection import KafkaConnection
 
 MEMBER_DOMAIN = "members.example"  # every test member's e-mail: easy to search for leaks
 PHONE_PREFIX = "+86 139"
@@ -94,14 +95,14 @@ def database_text(url: str) -> str:
     return "\n".join(chunks)
 
 
-def topic_bytes(bootstrap: str, topic: str) -> list[bytes]:
+def topic_bytes(kafka: KafkaConnection, topic: str) -> list[bytes]:
     """Every value and header of every message in `topic`, from the earliest offset."""
 
     async def run() -> list[bytes]:
         # No group: the consumer is given every partition of the topic.
         consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=bootstrap,
+            **kafka.aiokafka(),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
@@ -140,3 +141,22 @@ def messages_to(smtp: Any, emails: set[str]) -> dict[str, set[str]]:
             if rcpt in seen and mail.message_id:
                 seen[rcpt].add(mail.message_id)
     return seen
+
+
+async def dead_letters(kafka: KafkaConnection, dlq_topic: str) -> list[dict[str, str]]:
+    """Every dead letter of `dlq_topic`: its headers as text, and its value as `_value`."""
+    consumer = AIOKafkaConsumer(
+        dlq_topic, **kafka.aiokafka(), auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=3000)
+        out = []
+        for records in batch.values():
+            for r in records:
+                headers = {k: v.decode(errors="replace") for k, v in r.headers}
+                headers["_value"] = (r.value or b"").decode(errors="replace")
+                out.append(headers)
+        return out
+    finally:
+        await consumer.stop()

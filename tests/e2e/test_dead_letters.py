@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from deploy.local.federation import ENTERPRISE_NODE
 from shared.contracts import topics
 from shared.contracts.envelope import Envelope
+from shared.kafka.connection import KafkaConnection
 from tests.e2e.conftest import RunningFederation
-from tests.e2e.helpers import new_members, wait_until
+from tests.e2e.helpers import dead_letters, new_members, wait_until
 from tests.e2e.test_enrollment_flow import publish
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +35,8 @@ def headers_for(ce_type: str, orgs: tuple[str, ...]) -> list[tuple[str, bytes]]:
     ).headers()
 
 
-async def produce_bad_messages(bootstrap: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+async def produce_bad_messages(kafka: KafkaConnection) -> None:
+    producer = AIOKafkaProducer(**kafka.aiokafka(), enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -57,27 +58,6 @@ async def produce_bad_messages(bootstrap: str) -> None:
         await producer.stop()
 
 
-async def dead_letters(bootstrap: str) -> list[dict[str, str]]:
-    consumer = AIOKafkaConsumer(
-        topics.dlq(topics.ENROLLMENT),
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        batch = await consumer.getmany(timeout_ms=3000)
-        out = []
-        for records in batch.values():
-            for r in records:
-                headers = {k: v.decode(errors="replace") for k, v in r.headers}
-                headers["_value"] = (r.value or b"").decode(errors="replace")
-                out.append(headers)
-        return out
-    finally:
-        await consumer.stop()
-
-
 def test_bad_messages_are_dead_lettered_and_consumers_carry_on(
     running_federation: RunningFederation,
 ) -> None:
@@ -87,7 +67,7 @@ def test_bad_messages_are_dead_lettered_and_consumers_carry_on(
     def letters_from_home_node() -> list[dict[str, str]]:
         return [
             d
-            for d in asyncio.run(dead_letters(fed.kafka))
+            for d in asyncio.run(dead_letters(fed.kafka, topics.dlq(topics.ENROLLMENT)))
             if d.get("bigschool_dlq_consumer", "").startswith(f"bigschool.{ENTERPRISE_NODE}.")
         ]
 

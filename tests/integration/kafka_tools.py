@@ -11,21 +11,27 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
-from shared.contracts.topics import TopicSpec, ensure_topics
+from shared.contracts.topics import TopicSpec
+from shared.kafka.connection import KafkaConnection
+from shared.kafka.topics import ensure_topics
 
 
-async def new_topic(bootstrap: str, prefix: str, partitions: int = 4, *, dlq: bool = False) -> str:
+async def new_topic(
+    kafka: KafkaConnection, prefix: str, partitions: int = 4, *, dlq: bool = False
+) -> str:
     """Create a uniquely named topic (and its `.dlq` when asked) through the provisioning code."""
     spec = TopicSpec(f"it.{prefix}.{uuid.uuid4().hex[:10]}", partitions)
-    await ensure_topics(bootstrap, [spec, spec.dead_letters()] if dlq else [spec])
+    await ensure_topics(kafka, [spec, spec.dead_letters()] if dlq else [spec])
     return spec.name
 
 
-async def read_to_end(bootstrap: str, topic: str, seconds: float = 30.0) -> list[ConsumerRecord]:
+async def read_to_end(
+    kafka: KafkaConnection, topic: str, seconds: float = 30.0
+) -> list[ConsumerRecord]:
     """Every record of `topic` from the earliest offset up to its current end, in partition
     order (no consumer group: nothing is committed)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        **kafka.aiokafka(), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
@@ -51,9 +57,9 @@ async def read_to_end(bootstrap: str, topic: str, seconds: float = 30.0) -> list
         await consumer.stop()
 
 
-async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+async def committed_offsets(kafka: KafkaConnection, group: str, topic: str) -> dict[int, int]:
     """The group's committed offset per partition of `topic` (absent = nothing committed)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.aiokafka())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)

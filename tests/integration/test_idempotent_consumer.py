@@ -29,10 +29,14 @@ from enrollment.models import MESSAGING
 from shared.contracts.envelope import Envelope, envelope_for, header_map
 from shared.contracts.events import OrgLevel, OrgRegistered
 from shared.db import Database
-from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer, subscribe
+from shared.kafka.connection import KafkaConnection
+from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer
 from shared.messaging.dead_letters import DeadLetters
 from shared.messaging.outbox import Producer
+from shared.messaging.subscription import subscribe
 from shared.migrations import upgrade_to_head
+from shared.orgs.signing import SIGNATURE_HEADER, FederationKeys
+from shared.testing import node_keys
 from tests.integration.kafka_tools import committed_offsets, eventually, new_topic, read_to_end
 
 pytestmark = pytest.mark.integration
@@ -40,6 +44,8 @@ pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "enrollment" / "migrations"
 SOURCE = "bigschool/cn/enrollment"
 PERSONAL = "zhang.san.1984@example.com"  # a fake e-mail: must never reach DLQ headers
+# org.registered is signed by the writing node (cn here); its key, made once per run.
+KEYS = node_keys(Path(tempfile.mkdtemp(prefix="it-node-keys-")), ["cn"])
 
 EFFECTS = Table(
     "test_effects",
@@ -69,10 +75,8 @@ async def db(fresh_pg_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def publisher(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all"
-    )
+async def publisher(kafka_admin: KafkaConnection) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(**kafka_admin.aiokafka(), enable_idempotence=True, acks="all")
     await producer.start()
     yield producer
     await producer.stop()
@@ -84,16 +88,27 @@ async def record_effect(session: AsyncSession, event: OrgRegistered, envelope: E
 
 @contextlib.asynccontextmanager
 async def consuming(
-    bootstrap: str, db: Database, topic: str, group: str
+    kafka: KafkaConnection, db: Database, topic: str, group: str
 ) -> AsyncIterator[IdempotentConsumer]:
     """The production wiring: FastStream broker, manual commits, DLQ through the Producer."""
-    producer = Producer(bootstrap, client_id=f"{group}-dlq")
+    producer = Producer(kafka, client_id=f"{group}-dlq")
     await producer.start()
     spec = ConsumerSpec(
         name=group, topics=[topic], group_id=group, routes={OrgRegistered: record_effect}
     )
-    consumer = IdempotentConsumer(spec, db, MESSAGING, DeadLetters(producer, group))
-    broker = KafkaBroker(bootstrap, enable_idempotence=True, graceful_timeout=5.0)
+    consumer = IdempotentConsumer(
+        spec,
+        db,
+        MESSAGING,
+        DeadLetters(producer, group),
+        signatures=FederationKeys.from_file(KEYS.jwks_path),
+    )
+    broker = KafkaBroker(
+        kafka.bootstrap_servers,
+        security=kafka.faststream_security(),
+        enable_idempotence=True,
+        graceful_timeout=5.0,
+    )
     subscribe(broker, consumer, session_timeout_ms=6000, heartbeat_interval_ms=1000)
     await broker.start()
     try:
@@ -129,7 +144,9 @@ async def publish_event(
 ) -> Envelope:
     envelope = envelope or envelope_for(event, source=SOURCE, at=datetime.now(UTC))
     body = event.model_dump_json().encode()
-    await publish(producer, topic, body, key=event.key(), headers=envelope.headers())
+    headers = envelope.headers()
+    headers.append((SIGNATURE_HEADER, KEYS.signer("cn").sign(headers, body).encode()))
+    await publish(producer, topic, body, key=event.key(), headers=headers)
     return envelope
 
 
@@ -168,19 +185,21 @@ async def processed_ids(db: Database, handler: str) -> list[str]:
         return sorted(rows.scalars())
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    records = await read_to_end(bootstrap, topic)
+async def end_offsets(kafka: KafkaConnection, topic: str) -> dict[int, int]:
+    records = await read_to_end(kafka, topic)
     ends: dict[int, int] = {}
     for r in records:
         ends[r.partition] = max(ends.get(r.partition, 0), r.offset + 1)
     return ends
 
 
-async def leftovers(bootstrap: str, topic: str, group: str, seconds: float = 3.0) -> list[object]:
+async def leftovers(
+    kafka: KafkaConnection, topic: str, group: str, seconds: float = 3.0
+) -> list[object]:
     """What a fresh member of `group` would still get: nothing, if every offset was committed."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.aiokafka(),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -206,11 +225,11 @@ def unique(name: str) -> str:
 
 
 async def test_each_event_takes_effect_once_even_when_delivered_twice(
-    db: Database, publisher: AIOKafkaProducer, kafka_bootstrap: str
+    db: Database, publisher: AIOKafkaProducer, kafka_admin: KafkaConnection
 ) -> None:
-    topic = await new_topic(kafka_bootstrap, "consumer", partitions=3, dlq=True)
+    topic = await new_topic(kafka_admin, "consumer", partitions=3, dlq=True)
     group = unique("effects")
-    async with consuming(kafka_bootstrap, db, topic, group):
+    async with consuming(kafka_admin, db, topic, group):
         sent = [await publish_event(publisher, topic, org(f"org-{n}")) for n in range(5)]
         # A redelivery, or a producer retry: the same event (same ce_id) once more.
         await publish_event(publisher, topic, org("org-2"), sent[2])
@@ -222,17 +241,17 @@ async def test_each_event_takes_effect_once_even_when_delivered_twice(
     assert await processed_ids(db, group) == sorted(env.id for env in sent)
 
     # Offsets were committed after the effects: a new member of the group gets nothing old.
-    assert await committed_offsets(kafka_bootstrap, group, topic) == await end_offsets(
-        kafka_bootstrap, topic
+    assert await committed_offsets(kafka_admin, group, topic) == await end_offsets(
+        kafka_admin, topic
     )
-    assert await leftovers(kafka_bootstrap, topic, group) == []
-    assert await read_to_end(kafka_bootstrap, f"{topic}.dlq") == []
+    assert await leftovers(kafka_admin, topic, group) == []
+    assert await read_to_end(kafka_admin, f"{topic}.dlq") == []
 
 
 async def test_bad_input_goes_to_the_dlq_with_reasons_but_no_values_and_unknown_types_are_skipped(
-    db: Database, publisher: AIOKafkaProducer, kafka_bootstrap: str
+    db: Database, publisher: AIOKafkaProducer, kafka_admin: KafkaConnection
 ) -> None:
-    topic = await new_topic(kafka_bootstrap, "consumer-dlq", partitions=1, dlq=True)
+    topic = await new_topic(kafka_admin, "consumer-dlq", partitions=1, dlq=True)
     group = unique("dlq")
     garbage = b"\x00\xffnot json, but personal: " + PERSONAL.encode()
     invalid_body = json.dumps(
@@ -241,7 +260,7 @@ async def test_bad_input_goes_to_the_dlq_with_reasons_but_no_values_and_unknown_
     unknown_type = "bigschool.galaxy.exploded.v1"
     good = org("after-the-bad-ones")
 
-    async with consuming(kafka_bootstrap, db, topic, group):
+    async with consuming(kafka_admin, db, topic, group):
         # 1. no CloudEvents headers at all, a body that is not even JSON
         await publish(publisher, topic, garbage, key="k")
         # 2. headers present but ce_id is not a UUID
@@ -264,7 +283,7 @@ async def test_bad_input_goes_to_the_dlq_with_reasons_but_no_values_and_unknown_
     )
     assert unknown_count == 1
 
-    letters = await read_to_end(kafka_bootstrap, f"{topic}.dlq")
+    letters = await read_to_end(kafka_admin, f"{topic}.dlq")
     assert [r.value for r in letters] == [garbage, good.model_dump_json().encode(), invalid_body]
     assert all(r.key == b"k" for r in letters)  # the original message, byte for byte
     why = [
@@ -283,7 +302,7 @@ async def test_bad_input_goes_to_the_dlq_with_reasons_but_no_values_and_unknown_
         for name, value in letter.headers:
             assert PERSONAL.encode() not in value and PERSONAL not in name
 
-    assert await leftovers(kafka_bootstrap, topic, group) == []
+    assert await leftovers(kafka_admin, topic, group) == []
 
 
 def _headers(event: OrgRegistered) -> list[tuple[str, bytes]]:
@@ -304,13 +323,13 @@ def own_postgres() -> Iterator[LocalPostgres]:
 
 
 async def test_a_database_outage_holds_the_partition_and_loses_nothing(
-    own_postgres: LocalPostgres, publisher: AIOKafkaProducer, kafka_bootstrap: str
+    own_postgres: LocalPostgres, publisher: AIOKafkaProducer, kafka_admin: KafkaConnection
 ) -> None:
     db = await prepare(own_postgres.create_database("outage"))
-    topic = await new_topic(kafka_bootstrap, "consumer-outage", partitions=2, dlq=True)
+    topic = await new_topic(kafka_admin, "consumer-outage", partitions=2, dlq=True)
     group = unique("outage")
     try:
-        async with consuming(kafka_bootstrap, db, topic, group):
+        async with consuming(kafka_admin, db, topic, group):
             first = await publish_event(publisher, topic, org("before"))
             await eventually(finished(group, 1), 30, "the first event")
 
@@ -321,22 +340,22 @@ async def test_a_database_outage_holds_the_partition_and_loses_nothing(
                 lambda: _async(_retries(group) > retries + 3), 20, "retries against the outage"
             )
             # Not bad input: nothing dead-lettered, nothing acknowledged past the first event.
-            assert await read_to_end(kafka_bootstrap, f"{topic}.dlq") == []
-            assert sum((await committed_offsets(kafka_bootstrap, group, topic)).values()) == 1
+            assert await read_to_end(kafka_admin, f"{topic}.dlq") == []
+            assert sum((await committed_offsets(kafka_admin, group, topic)).values()) == 1
             assert outcomes(group) == {"handled": 1}
 
             own_postgres.start()
             await eventually(finished(group, 7), 40, "every event after the database returned")
-            ends = await end_offsets(kafka_bootstrap, topic)
+            ends = await end_offsets(kafka_admin, topic)
             await eventually(
-                lambda: _committed_is(kafka_bootstrap, group, topic, ends), 10, "the commits"
+                lambda: _committed_is(kafka_admin, group, topic, ends), 10, "the commits"
             )
 
         assert outcomes(group) == {"handled": 7}
         expected = [(first.id, "before")] + [(e.id, f"during-{n}") for n, e in enumerate(during)]
         assert sorted(await effects(db)) == sorted(expected)
-        assert await read_to_end(kafka_bootstrap, f"{topic}.dlq") == []
-        assert await leftovers(kafka_bootstrap, topic, group) == []
+        assert await read_to_end(kafka_admin, f"{topic}.dlq") == []
+        assert await leftovers(kafka_admin, topic, group) == []
     finally:
         await db.dispose()
 
@@ -351,5 +370,7 @@ async def _async(value: bool) -> bool:
     return value
 
 
-async def _committed_is(bootstrap: str, group: str, topic: str, ends: dict[int, int]) -> bool:
-    return await committed_offsets(bootstrap, group, topic) == ends
+async def _committed_is(
+    kafka: KafkaConnection, group: str, topic: str, ends: dict[int, int]
+) -> bool:
+    return await committed_offsets(kafka, group, topic) == ends

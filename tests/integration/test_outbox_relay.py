@@ -22,6 +22,7 @@ from enrollment.models import MESSAGING
 from shared.contracts.envelope import header_map, parse, schema_uri
 from shared.contracts.events import EnrollmentConfirmed
 from shared.db import Database
+from shared.kafka.connection import KafkaConnection
 from shared.messaging.outbox import RELAY_LOCK_ID, Outbox, OutboxRelay, Producer
 from shared.migrations import upgrade_to_head
 from tests.integration.kafka_tools import eventually, new_topic, read_to_end
@@ -76,8 +77,8 @@ async def db(migrated_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[Producer]:
-    producer = Producer(kafka_bootstrap, client_id="it-outbox-relay")
+async def producer(kafka_admin: KafkaConnection) -> AsyncIterator[Producer]:
+    producer = Producer(kafka_admin, client_id="it-outbox-relay")
     await producer.start()
     yield producer
     await producer.stop()
@@ -156,9 +157,9 @@ def ce_id(record: ConsumerRecord) -> str:
 
 
 async def test_every_staged_event_arrives_once_in_per_key_order_with_its_envelope(
-    db: Database, producer: Producer, kafka_bootstrap: str
+    db: Database, producer: Producer, kafka_admin: KafkaConnection
 ) -> None:
-    topic = await new_topic(kafka_bootstrap, "outbox")
+    topic = await new_topic(kafka_admin, "outbox")
     outbox = Outbox(MESSAGING, SOURCE)
     relay = OutboxRelay(db, MESSAGING, producer, batch_size=64, poll_seconds=0.05)
 
@@ -172,7 +173,7 @@ async def test_every_staged_event_arrives_once_in_per_key_order_with_its_envelop
     staged.update(more_staged)
     assert len(staged) == 500
 
-    records = await read_to_end(kafka_bootstrap, topic)
+    records = await read_to_end(kafka_admin, topic)
 
     ids = [ce_id(r) for r in records]
     assert len(ids) == 500, "events lost or doubled"
@@ -211,9 +212,9 @@ async def _is_empty(db: Database) -> bool:
 
 
 async def test_two_relays_on_one_database_publish_each_event_once(
-    migrated_url: str, producer: Producer, kafka_bootstrap: str
+    migrated_url: str, producer: Producer, kafka_admin: KafkaConnection
 ) -> None:
-    topic = await new_topic(kafka_bootstrap, "outbox-pair")
+    topic = await new_topic(kafka_admin, "outbox-pair")
     first, second = Database(migrated_url), Database(migrated_url)
     try:
         relays = [
@@ -229,7 +230,7 @@ async def test_two_relays_on_one_database_publish_each_event_once(
         await first.dispose()
         await second.dispose()
 
-    records = await read_to_end(kafka_bootstrap, topic)
+    records = await read_to_end(kafka_admin, topic)
     ids = [ce_id(r) for r in records]
     assert sorted(ids) == sorted(staged), "an event was published twice, or not at all"
     by_key: dict[str, list[str]] = defaultdict(list)
@@ -283,10 +284,12 @@ async def two_services(pg_url: str) -> AsyncIterator[tuple[Database, Database, D
 
 
 async def test_only_one_relay_holds_the_lease_and_the_other_takes_over_when_it_stops(
-    two_services: tuple[Database, Database, Database], producer: Producer, kafka_bootstrap: str
+    two_services: tuple[Database, Database, Database],
+    producer: Producer,
+    kafka_admin: KafkaConnection,
 ) -> None:
     a, b, observer = two_services
-    topic = await new_topic(kafka_bootstrap, "outbox-lease")
+    topic = await new_topic(kafka_admin, "outbox-lease")
     outbox = Outbox(MESSAGING, SOURCE)
     relay_a = OutboxRelay(a, MESSAGING, producer, poll_seconds=0.05)
     relay_b = OutboxRelay(b, MESSAGING, producer, poll_seconds=0.05)
@@ -311,15 +314,17 @@ async def test_only_one_relay_holds_the_lease_and_the_other_takes_over_when_it_s
             _, more = await stage_in_transactions(a, outbox, topic, 2, 20)
             await eventually(lambda: _is_empty(observer), 20, "relay B to drain the outbox")
 
-    ids = [ce_id(r) for r in await read_to_end(kafka_bootstrap, topic)]
+    ids = [ce_id(r) for r in await read_to_end(kafka_admin, topic)]
     assert sorted(ids) == sorted([*staged, *more])
 
 
 async def test_a_lost_lease_connection_gives_the_lease_to_exactly_one_relay(
-    two_services: tuple[Database, Database, Database], producer: Producer, kafka_bootstrap: str
+    two_services: tuple[Database, Database, Database],
+    producer: Producer,
+    kafka_admin: KafkaConnection,
 ) -> None:
     a, b, observer = two_services
-    topic = await new_topic(kafka_bootstrap, "outbox-lease-lost")
+    topic = await new_topic(kafka_admin, "outbox-lease-lost")
     outbox = Outbox(MESSAGING, SOURCE)
     relay_a = OutboxRelay(a, MESSAGING, producer, poll_seconds=0.05)
     relay_b = OutboxRelay(b, MESSAGING, producer, poll_seconds=0.05)
@@ -347,7 +352,7 @@ async def test_a_lost_lease_connection_gives_the_lease_to_exactly_one_relay(
             _, staged = await stage_in_transactions(a, outbox, topic, 3, 20)
             await eventually(lambda: _is_empty(observer), 20, "the outbox to drain")
 
-    ids = [ce_id(r) for r in await read_to_end(kafka_bootstrap, topic)]
+    ids = [ce_id(r) for r in await read_to_end(kafka_admin, topic)]
     assert sorted(ids) == sorted(staged)
 
 

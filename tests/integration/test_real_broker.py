@@ -12,14 +12,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import TopicPartition
 
+from shared.kafka.connection import KafkaConnection
+
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 3
 
 
-async def _create_topic(bootstrap: str, partitions: int = PARTITIONS) -> str:
+async def _create_topic(kafka: KafkaConnection, partitions: int = PARTITIONS) -> str:
     topic = f"it-{uuid.uuid4().hex[:10]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.aiokafka())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, partitions, replication_factor=1)])
@@ -30,9 +32,11 @@ async def _create_topic(bootstrap: str, partitions: int = PARTITIONS) -> str:
     return topic
 
 
-async def _produce(bootstrap: str, topic: str, items: list[tuple[str, str]]) -> dict[str, int]:
+async def _produce(
+    kafka: KafkaConnection, topic: str, items: list[tuple[str, str]]
+) -> dict[str, int]:
     """Send (key, value) pairs idempotently; return the partition each key landed in."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**kafka.aiokafka(), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         # Pipelined sends (not one send_and_wait each): ordering must hold under batching too.
@@ -60,25 +64,27 @@ async def _consume(consumer: AIOKafkaConsumer, count: int, seconds: float) -> li
     return records
 
 
-def _group_consumer(bootstrap: str, topic: str, group: str) -> AIOKafkaConsumer:
+def _group_consumer(kafka: KafkaConnection, topic: str, group: str) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.aiokafka(),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
 
 
-async def test_keyed_messages_arrive_complete_and_in_per_key_order(kafka_bootstrap: str) -> None:
-    topic = await _create_topic(kafka_bootstrap)
+async def test_keyed_messages_arrive_complete_and_in_per_key_order(
+    kafka_admin: KafkaConnection,
+) -> None:
+    topic = await _create_topic(kafka_admin)
     keys = [f"member-{i}" for i in range(10)]
     items = [(keys[seq % len(keys)], f"{keys[seq % len(keys)]}:{seq}") for seq in range(300)]
-    key_partition = await _produce(kafka_bootstrap, topic, items)
+    key_partition = await _produce(kafka_admin, topic, items)
     # Ten keys over three partitions: the test must exercise more than one partition.
     assert len(set(key_partition.values())) > 1
 
-    consumer = _group_consumer(kafka_bootstrap, topic, f"g-{uuid.uuid4().hex[:8]}")
+    consumer = _group_consumer(kafka_admin, topic, f"g-{uuid.uuid4().hex[:8]}")
     await consumer.start()
     try:
         records = await _consume(consumer, 300, seconds=30)
@@ -100,12 +106,14 @@ async def test_keyed_messages_arrive_complete_and_in_per_key_order(kafka_bootstr
         assert seqs == expected, f"{key} out of order"
 
 
-async def test_committed_offsets_are_not_redelivered_to_the_group(kafka_bootstrap: str) -> None:
-    topic = await _create_topic(kafka_bootstrap)
+async def test_committed_offsets_are_not_redelivered_to_the_group(
+    kafka_admin: KafkaConnection,
+) -> None:
+    topic = await _create_topic(kafka_admin)
     group = f"g-{uuid.uuid4().hex[:8]}"
-    await _produce(kafka_bootstrap, topic, [(f"k{i % 7}", f"old-{i}") for i in range(30)])
+    await _produce(kafka_admin, topic, [(f"k{i % 7}", f"old-{i}") for i in range(30)])
 
-    first = _group_consumer(kafka_bootstrap, topic, group)
+    first = _group_consumer(kafka_admin, topic, group)
     await first.start()
     try:
         old = await _consume(first, 30, seconds=30)
@@ -117,8 +125,8 @@ async def test_committed_offsets_are_not_redelivered_to_the_group(kafka_bootstra
     # Each partition's committed offset is its end: 30 messages in total.
     assert sum(offset or 0 for offset in committed.values()) == 30
 
-    await _produce(kafka_bootstrap, topic, [(f"k{i % 7}", f"new-{i}") for i in range(5)])
-    second = _group_consumer(kafka_bootstrap, topic, group)
+    await _produce(kafka_admin, topic, [(f"k{i % 7}", f"new-{i}") for i in range(5)])
+    second = _group_consumer(kafka_admin, topic, group)
     await second.start()
     try:
         fresh = await _consume(second, 5, seconds=30)

@@ -1,5 +1,5 @@
 -- One database per service per node: no two services, and no two nodes, share one
--- (SPEC §5). Run once by the postgres image, on an empty data volume, as POSTGRES_USER.
+-- (docs/contract.md: one database per service). Run once by the postgres image, on an empty data volume, as POSTGRES_USER.
 -- Each service creates its own tables at start (Alembic, BIGSCHOOL_MIGRATE_ON_START).
 
 CREATE DATABASE zj_enrollment;

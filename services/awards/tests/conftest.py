@@ -25,11 +25,18 @@ from shared.auth.tokens import issue_token
 from shared.clock import FixedClock
 from shared.contracts import topics
 from shared.contracts.base import Event
-from shared.contracts.envelope import Envelope, envelope_for
+from shared.contracts.envelope import Envelope, envelope_for, header_map, parse
 from shared.contracts.events import EnrollmentConfirmed, OrgLevel, OrgRegistered
 from shared.messaging.consumer import IdempotentConsumer, Outcome
 from shared.migrations import upgrade_to_head
-from shared.testing import FakeDeadLetters, FakeRecord, record_for
+from shared.testing import (
+    FakeDeadLetters,
+    FakeRecord,
+    NodeKeys,
+    node_keys,
+    record_for,
+    signed_org_record,
+)
 
 NODE = "hzsteel"
 NOW = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
@@ -88,12 +95,16 @@ def _confirmed(
     )
 
 
+HOSTS = {org.org_id: org.hosted_by for org in ORG_TREE}
+
+
 @dataclass
 class Bus:
     """Feeds records to the app's consumers as the Kafka subscriber would."""
 
     consumers: dict[str, IdempotentConsumer]
     dead_letters: FakeDeadLetters
+    node_keys: NodeKeys
     offsets: dict[str, int] = field(default_factory=dict)
 
     def record(
@@ -104,9 +115,15 @@ class Bus:
         envelope: Envelope | None = None,
         value: bytes | None = None,
     ) -> tuple[FakeRecord, Envelope]:
-        env = envelope or envelope_for(event, source="bigschool/zj/enrollment", at=NOW)
         offset = self.offsets.get(topic, 0)
         self.offsets[topic] = offset + 1
+        if isinstance(event, OrgRegistered) and envelope is None and value is None:
+            hosts = HOSTS | {event.org_id: event.hosted_by}
+            record = signed_org_record(
+                event, self.node_keys, hosts, topic=topic, at=NOW, offset=offset
+            )
+            return record, parse(header_map(record.headers))
+        env = envelope or envelope_for(event, source="bigschool/zj/enrollment", at=NOW)
         return record_for(event, env, topic=topic, offset=offset, value=value), env
 
     async def deliver(self, handler: str, record: FakeRecord) -> Outcome:
@@ -171,8 +188,13 @@ def _token(
     )
 
 
+@pytest.fixture(scope="session")
+def federation_keys(tmp_path_factory: pytest.TempPathFactory) -> NodeKeys:
+    return node_keys(tmp_path_factory.mktemp("node-keys"), sorted(set(HOSTS.values())))
+
+
 @pytest.fixture
-async def app(tmp_path: Path, keys: Keys) -> AsyncIterator[FastAPI]:
+async def app(tmp_path: Path, keys: Keys, federation_keys: NodeKeys) -> AsyncIterator[FastAPI]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'awards.db'}"
     await upgrade_to_head(MIGRATIONS, url)
     settings = AwardsSettings(
@@ -180,6 +202,7 @@ async def app(tmp_path: Path, keys: Keys) -> AsyncIterator[FastAPI]:
         root_org="hzsteel",
         database_url=url,
         jwt_jwks_path=keys.jwks,
+        federation_jwks_path=federation_keys.jwks_path,
         migrate_on_start=False,
     )
     # create_app wires everything; its lifespan (Kafka, relay) is never started here.
@@ -189,17 +212,23 @@ async def app(tmp_path: Path, keys: Keys) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def bus(app: FastAPI) -> Bus:
+async def bus(app: FastAPI, federation_keys: NodeKeys) -> Bus:
     """The app's own consumer specs, with dead letters kept in memory; the org tree loaded."""
     runtime = app.state.runtime
     dead_letters = FakeDeadLetters()
     consumers = {
         c.spec.name: IdempotentConsumer(
-            c.spec, runtime.db, MESSAGING, dead_letters, clock=FixedClock(NOW), hold_seconds=0.3
+            c.spec,
+            runtime.db,
+            MESSAGING,
+            dead_letters,
+            clock=FixedClock(NOW),
+            hold_seconds=0.3,
+            signatures=runtime.signatures,
         )
         for c in runtime.consumers
     }
-    bus = Bus(consumers, dead_letters)
+    bus = Bus(consumers, dead_letters, federation_keys)
     for org in ORG_TREE:
         outcome, _ = await bus.publish(org)
         assert outcome is Outcome.handled

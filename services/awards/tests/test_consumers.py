@@ -74,7 +74,7 @@ async def test_confirmation_for_a_home_org_not_yet_replicated_waits_for_the_tree
 ):
     record, _ = bus.record(confirmed(MEMBER, "hzsteel-new"), topics.ENROLLMENT)
 
-    assert await bus.deliver("enrollment_facts", record) is Outcome.retry_later
+    assert await bus.deliver("enrollment_facts", record) is Outcome.held
     assert await facts(app) == []
 
     new_org = OrgRegistered(

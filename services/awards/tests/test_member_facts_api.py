@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 MEMBER = "5b6f0b8e-0a7e-4c61-b0f1-3c3b1e1d0a01"
 OTHER = "5b6f0b8e-0a7e-4c61-b0f1-3c3b1e1d0a02"
@@ -143,3 +146,20 @@ async def test_a_forged_cursor_is_a_422_naming_the_field(client, bus, auth):
     assert response.json()["errors"] == [
         {"field": "cursor", "reason": "not a cursor this API gave out"}
     ]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    # Deep enough for json.loads to raise RecursionError; short enough for httpx's URL limit.
+    [base64.urlsafe_b64encode(b"[" * 40_000).decode(), "A" * 513],
+    ids=["deeply-nested-json", "too-long"],
+)
+async def test_a_cursor_of_nested_json_or_over_the_length_limit_is_a_422_naming_the_field(
+    client, bus, auth, cursor
+):
+    headers = auth(org="hzsteel-rolling", roles=["member"], member_id=MEMBER)
+
+    response = await client.get(path(), headers=headers, params={"cursor": cursor})
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["cursor"]

@@ -1,5 +1,5 @@
 """GET /facts/summary: figures for a subtree, for its cadres and those above; small groups
-suppressed (SPEC §1 rule 4)."""
+suppressed (docs/contract.md, ownership rule 4)."""
 
 from __future__ import annotations
 

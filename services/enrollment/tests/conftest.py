@@ -35,11 +35,13 @@ from enrollment.settings import EnrollmentSettings
 from shared.auth.keys import generate_keys
 from shared.auth.tokens import issue_token
 from shared.clock import Clock
-from shared.contracts.events import OrgLevel, OrgRegistered
+from shared.contracts.events import OrgLevel
 from shared.db import Database
 from shared.messaging.outbox import Outbox
 from shared.migrations import upgrade_to_head
+from shared.orgs.authority import Org
 from shared.orgs.directory import OrgDirectory
+from shared.testing import NodeKeys, node_keys
 
 NODE = "zj"
 ROOT = "zj"
@@ -144,14 +146,24 @@ async def database_url(tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def federation_keys(tmp_path_factory: pytest.TempPathFactory) -> NodeKeys:
+    """Every node's org-tree signing key, and the federation's JWKS of them."""
+    return node_keys(tmp_path_factory.mktemp("node-keys"), ["cn", "js", NODE])
+
+
 @pytest.fixture
-def settings(database_url: str, signing_keys: SigningKeys) -> EnrollmentSettings:
+def settings(
+    database_url: str, signing_keys: SigningKeys, federation_keys: NodeKeys
+) -> EnrollmentSettings:
     return EnrollmentSettings(
         node_id=NODE,
         root_org=ROOT,
         database_url=database_url,
         jwt_issuer=ISSUER,
         jwt_jwks_path=signing_keys.jwks_path,
+        federation_jwks_path=federation_keys.jwks_path,
+        node_key_path=federation_keys.key_path(NODE),
         migrate_on_start=False,
     )
 
@@ -169,10 +181,8 @@ async def service(settings: EnrollmentSettings) -> AsyncIterator[Service]:
 async def _seed(ctx: Context, db: Database, orgs: list[OrgRow] | None = None) -> None:
     async with db.transaction() as session:
         for org_id, parent_id, level, node in (REPLICA + LOCAL) if orgs is None else orgs:
-            event = OrgRegistered(
-                org_id=org_id, name=org_id.upper(), parent_id=parent_id, level=level, hosted_by=node
-            )
-            await ctx.orgs.on_org_registered(session, event, None)  # type: ignore[arg-type]
+            org = Org(org_id, org_id.upper(), parent_id, level.value, node)
+            await ctx.orgs.apply(session, org)
 
 
 @pytest.fixture
@@ -183,7 +193,9 @@ def seed_orgs() -> OrgSeeder:
 
 
 @pytest.fixture
-async def context_for(settings: EnrollmentSettings) -> AsyncIterator[ContextFactory]:
+async def context_for(
+    settings: EnrollmentSettings, federation_keys: NodeKeys
+) -> AsyncIterator[ContextFactory]:
     """``context_for(url, clock)`` → node zj's use-case context and database, no web app."""
     made: list[Database] = []
 
@@ -193,7 +205,7 @@ async def context_for(settings: EnrollmentSettings) -> AsyncIterator[ContextFact
         here = settings.model_copy(update={"database_url": database_url})
         ctx = Context(
             settings=here,
-            outbox=Outbox(MESSAGING, here.source, clock),
+            outbox=Outbox(MESSAGING, here.source, clock, signer=federation_keys.signer(NODE)),
             orgs=OrgDirectory(db, ORGS, here.node_id, here.root_org, clock),
             clock=clock,
         )
@@ -216,6 +228,31 @@ async def node(replica: Service) -> Service:
     """The whole demo tree is known, the zj subtree hosted here; the outbox is empty."""
     await _seed(replica.ctx, replica.db, LOCAL)
     return replica
+
+
+ServiceFactory = Callable[..., Awaitable[Service]]
+
+
+@pytest.fixture
+async def make_service() -> AsyncIterator[ServiceFactory]:
+    """``await make_service(settings, clock=None)`` → another node zj built from other
+    settings (or a clock the test moves), the whole demo tree known, outbox empty."""
+    made: list[tuple[FastAPI, httpx.AsyncClient]] = []
+
+    async def make(settings: EnrollmentSettings, clock: Clock | None = None) -> Service:
+        app = create_app(settings, clock)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://zj.test"
+        )
+        made.append((app, client))
+        built = Service(app, app.state.context, app.state.runtime.db, client)
+        await _seed(built.ctx, built.db)
+        return built
+
+    yield make
+    for app, client in made:
+        await client.aclose()
+        await app.state.runtime.db.dispose()
 
 
 async def _outbox(db: Database) -> list[OutboxRow]:

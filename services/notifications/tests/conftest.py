@@ -34,9 +34,17 @@ from shared.contracts.events import (
     OrgLevel,
     OrgRegistered,
 )
+from shared.contracts.topics import FEDERATION
 from shared.messaging.consumer import IdempotentConsumer, Outcome
 from shared.migrations import upgrade_to_head
-from shared.testing import FakeDeadLetters, FakeRecord, record_for
+from shared.testing import (
+    FakeDeadLetters,
+    FakeRecord,
+    NodeKeys,
+    node_keys,
+    record_for,
+    signed_org_record,
+)
 
 NODE = "n1"
 START = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
@@ -76,9 +84,12 @@ class MovableClock(FixedClock):
 class Node:
     """One notifications service as `create_app` wires it, minus Kafka."""
 
-    def __init__(self, settings: NotificationsSettings, clock: MovableClock) -> None:
+    def __init__(
+        self, settings: NotificationsSettings, clock: MovableClock, node_keys: NodeKeys
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.node_keys = node_keys
         self.app = create_app(settings, clock)
         self.db = self.app.state.runtime.db
         self.ctx = self.app.state.context
@@ -86,7 +97,13 @@ class Node:
         self.dead_letters = FakeDeadLetters()
         self.consumers = {
             spec.name: IdempotentConsumer(
-                spec, self.db, MESSAGING, self.dead_letters, clock=clock, hold_seconds=0.3
+                spec,
+                self.db,
+                MESSAGING,
+                self.dead_letters,
+                clock=clock,
+                hold_seconds=0.3,
+                signatures=self.app.state.runtime.signatures,
             )
             for spec in consumer_specs(self.ctx)
         }
@@ -106,11 +123,21 @@ class Node:
         return await self.consumers[consumer].process(self.record(consumer, event, event_id))
 
     async def register_orgs(self) -> None:
+        hosts = {org_id: host for org_id, _, _, host in ORGS}
         for org_id, parent, level, host in ORGS:
             event = OrgRegistered(
                 org_id=org_id, name=org_id.title(), parent_id=parent, level=level, hosted_by=host
             )
-            assert await self.feed("org_tree", event) is Outcome.handled
+            self._offset += 1
+            record = signed_org_record(
+                event,
+                self.node_keys,
+                hosts,
+                topic=FEDERATION,
+                at=self.clock.now(),
+                offset=self._offset,
+            )
+            assert await self.consumers["org_tree"].process(record) is Outcome.handled
 
     async def add_member(self, **fields: Any) -> MemberRegistered:
         values: dict[str, Any] = {
@@ -187,8 +214,15 @@ def clock() -> MovableClock:
 NodeFactory = Callable[..., Awaitable[Node]]
 
 
+@pytest.fixture(scope="session")
+def federation_keys(tmp_path_factory: pytest.TempPathFactory) -> NodeKeys:
+    return node_keys(tmp_path_factory.mktemp("node-keys"), sorted({h for *_, h in ORGS}))
+
+
 @pytest.fixture
-async def make_node(tmp_path: Path, clock: MovableClock, keys: Keys) -> AsyncIterator[NodeFactory]:
+async def make_node(
+    tmp_path: Path, clock: MovableClock, keys: Keys, federation_keys: NodeKeys
+) -> AsyncIterator[NodeFactory]:
     """Build a node whose database is migrated and whose org tree is replicated."""
     nodes: list[Node] = []
 
@@ -202,10 +236,11 @@ async def make_node(tmp_path: Path, clock: MovableClock, keys: Keys) -> AsyncIte
             "database_url": url,
             "migrate_on_start": False,
             "jwt_jwks_path": keys.jwks_path,
+            "federation_jwks_path": federation_keys.jwks_path,
             "dispatch_poll_seconds": 0.05,
             "max_attempts": 4,
         }
-        node = Node(NotificationsSettings(**{**values, **overrides}), clock)
+        node = Node(NotificationsSettings(**{**values, **overrides}), clock, federation_keys)
         node.app.state.test_keys = keys
         nodes.append(node)
         await node.register_orgs()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 
 import httpx
@@ -85,8 +86,32 @@ async def test_a_cursor_not_from_this_api_is_a_422_naming_the_field(
     response = await api.get("/inbox", params={"cursor": "bm9wZQ"}, headers=as_member(node, me))
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"field": "cursor", "reason": "not a cursor this API handed out"}
+        {"field": "cursor", "reason": "not a cursor this API gave out"}
     ]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    # Deep enough for json.loads to raise RecursionError; short enough for httpx's URL limit.
+    [base64.urlsafe_b64encode(b"[" * 40_000).decode(), "A" * 513],
+    ids=["deeply-nested-json", "too-long"],
+)
+async def test_a_cursor_of_nested_json_or_over_the_length_limit_is_a_422_naming_the_field(
+    node, api: httpx.AsyncClient, cursor: str
+) -> None:
+    me = await notified_member(node)
+    response = await api.get("/inbox", params={"cursor": cursor}, headers=as_member(node, me))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["cursor"]
+
+
+async def test_an_item_id_with_a_nul_is_a_422_naming_the_path_field(
+    node, api: httpx.AsyncClient
+) -> None:
+    me = await notified_member(node)
+    response = await api.post("/inbox/a%00b/read", headers=as_member(node, me))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["path.item_id"]
 
 
 async def test_marking_an_item_read_lowers_the_unread_count_and_keeps_the_first_read_time(

@@ -84,7 +84,7 @@ async def test_a_decision_naming_a_home_org_not_replicated_yet_is_retried_not_dr
     node = await make_node()
     event = node.decision(str(uuid.uuid4()), home_org="steel-new-workshop")
 
-    assert await node.feed("enrollment_events", event) is Outcome.retry_later
+    assert await node.feed("enrollment_events", event) is Outcome.held
     assert await node.deliveries() == []
     assert node.dead_letters.sent == []
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from awards.api import member_facts, rollups
 from awards.consumers import consumer_specs
-from awards.models import MESSAGING, ORGS
+from awards.models import IDEMPOTENCY_KEYS, MESSAGING, ORGS
 from awards.service.context import Context
 from awards.settings import AwardsSettings
 from shared.clock import Clock
@@ -32,6 +32,7 @@ def create_app(settings: AwardsSettings | None = None, clock: Clock | None = Non
         title=f"Big School awards ({settings.node_id})",
         description="Eligibility facts learnt from enrollment events, and their roll-ups.",
         routers=[member_facts.router, rollups.router],
+        idempotency_keys=IDEMPOTENCY_KEYS,
     )
     app.state.context = ctx
     return app

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from enrollment.api import enrollments, members, orgs, programmes
 from enrollment.consumers import consumer_specs
-from enrollment.models import MESSAGING, ORGS
+from enrollment.models import IDEMPOTENCY_KEYS, MESSAGING, ORGS
 from enrollment.service.context import Context
 from enrollment.settings import EnrollmentSettings
 from shared.clock import Clock
@@ -52,6 +52,7 @@ def create_app(settings: EnrollmentSettings | None = None, clock: Clock | None =
         title=f"Big School enrollment ({settings.node_id})",
         description="Orgs, members, programmes and enrollments of one node.",
         routers=[orgs.router, members.router, programmes.router, enrollments.router],
+        idempotency_keys=IDEMPOTENCY_KEYS,
     )
     app.state.context = ctx
     return app

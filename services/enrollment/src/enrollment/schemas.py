@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.contracts.events import Language, OrgLevel, QualityArea
+from shared.web.fields import DisplayText, Id, OrgId, ShortText, UtcInstant
 
 ProgrammeKind = Literal[
     "training_course",
@@ -27,10 +28,24 @@ ProgrammeKind = Literal[
 
 
 class OrgIn(BaseModel):
-    org_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", examples=["hzsteel-rolling"])
-    name: str = Field(min_length=1, max_length=200)
-    parent_id: str | None = None
+    """Register or change an org. Made by an admin of the parent org at the node hosting the
+    parent; the federation's top org (no parent) by its own node's admin, once."""
+
+    org_id: OrgId = Field(examples=["hzsteel-rolling"])
+    name: DisplayText = Field(max_length=200)
+    parent_id: OrgId | None = None
     level: OrgLevel
+    hosted_by: OrgId | None = Field(
+        None,
+        description="The node that will host the org; default this node. Naming another "
+        "node admits it, with this org as its root.",
+    )
+
+
+class OrgMoveIn(BaseModel):
+    """Put an org under another parent (both hosted by this node)."""
+
+    parent_id: OrgId
 
 
 class OrgOut(BaseModel):
@@ -44,11 +59,11 @@ class OrgOut(BaseModel):
 
 
 class MemberIn(BaseModel):
-    home_org: str
-    name: str = Field(min_length=1, max_length=200)
+    home_org: OrgId
+    name: DisplayText = Field(max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(None, pattern=r"^\+?[0-9 -]{5,20}$")
-    employee_no: str | None = Field(None, max_length=64)
+    employee_no: ShortText | None = None
     language: Language = "zh"
 
 
@@ -65,23 +80,21 @@ class MemberOut(BaseModel):
 
 
 class ProgrammeIn(BaseModel):
-    owner_org: str
-    title: str = Field(min_length=1, max_length=300)
+    owner_org: OrgId
+    title: DisplayText = Field(max_length=300)
     kind: ProgrammeKind
     quality_area: QualityArea
-    audience: list[str] | None = Field(
+    audience: list[OrgId] | None = Field(
         None, description="Roots of the audience subtrees; default: the owner's whole subtree."
     )
     capacity: int = Field(ge=1, le=1_000_000)
     hours: float = Field(ge=0, le=10_000)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UtcInstant
+    ends_at: UtcInstant
 
     @model_validator(mode="after")
     def _dates(self) -> ProgrammeIn:
-        # Our own error types: their messages are safe to show (see shared.web.problems).
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise PydanticCustomError("naive_time", "times need a UTC offset")
+        # Our own error type: its message is safe to show (see shared.web.problems).
         if self.ends_at < self.starts_at:
             raise PydanticCustomError("date_order", "ends_at must not be before starts_at")
         return self
@@ -109,8 +122,8 @@ class ProgrammePage(BaseModel):
 
 
 class EnrollmentIn(BaseModel):
-    programme_id: str
-    member_id: str | None = Field(
+    programme_id: Id
+    member_id: Id | None = Field(
         None, description="Only for a cadre enrolling a member of their org; members omit it."
     )
 

@@ -10,7 +10,7 @@ from notifications.api import deliveries, inbox
 from notifications.consumers import consumer_specs
 from notifications.dispatcher import Dispatcher
 from notifications.mailer import Mailer
-from notifications.models import MESSAGING, ORGS
+from notifications.models import IDEMPOTENCY_KEYS, MESSAGING, ORGS
 from notifications.service.context import Context
 from notifications.settings import NotificationsSettings
 from shared.clock import Clock
@@ -33,6 +33,7 @@ def create_app(
         title=f"Big School notifications ({settings.node_id})",
         description="Tells this node's members what happened: e-mail and the in-app inbox.",
         routers=[inbox.router, deliveries.router],
+        idempotency_keys=IDEMPOTENCY_KEYS,
     )
     app.state.context = ctx
     app.state.dispatcher = dispatcher

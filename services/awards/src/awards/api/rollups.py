@@ -12,6 +12,7 @@ from awards.schemas import GroupOut, RollupOut
 from awards.service.rollups import subtree_rollup
 from shared.auth import Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.web.fields import OrgId
 
 router = APIRouter(prefix="/facts", tags=["roll-ups"])
 
@@ -37,7 +38,7 @@ async def facts_summary(
     who: CurrentPrincipal,
     ctx: Ctx,
     db: Db,
-    org: Annotated[str, Query(min_length=1, max_length=64, examples=["hzsteel"])],
+    org: Annotated[OrgId, Query(examples=["hzsteel"])],
     year: Annotated[int | None, Query(ge=1900, le=9998, description="Default: this year")] = None,
 ) -> RollupOut:
     require_roles(who, Role.cadre, Role.admin)

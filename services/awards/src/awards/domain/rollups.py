@@ -1,5 +1,5 @@
 """Roll-ups a superior level sees of its subtree: figures, never rows, and never a group
-small enough to point at a person (SPEC §1 rule 4)."""
+small enough to point at a person (docs/contract.md, ownership rule 4)."""
 
 from __future__ import annotations
 

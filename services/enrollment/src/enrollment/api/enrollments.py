@@ -9,6 +9,7 @@ from enrollment.errors import Forbidden, NotFound
 from enrollment.schemas import EnrollmentIn, EnrollmentOut
 from enrollment.service.enrollments import request_enrollment
 from shared.auth.dependencies import CurrentPrincipal
+from shared.web.fields import Id
 
 router = APIRouter(prefix="/enrollments", tags=["enrollments"])
 
@@ -36,7 +37,7 @@ async def enrol(
 
 
 @router.get("/{enrollment_id}", response_model=EnrollmentOut, summary="An enrollment's status")
-async def get_enrollment(enrollment_id: str, who: CurrentPrincipal, db: Db) -> EnrollmentOut:
+async def get_enrollment(enrollment_id: Id, who: CurrentPrincipal, db: Db) -> EnrollmentOut:
     async with db.reading() as session:
         enrollment = await repository.get_enrollment(session, enrollment_id)
     if enrollment is None or not (

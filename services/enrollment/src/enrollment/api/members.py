@@ -9,6 +9,7 @@ from enrollment.schemas import MemberIn, MemberOut
 from enrollment.service.members import register_member
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal
+from shared.web.fields import Id
 
 router = APIRouter(prefix="/members", tags=["members"])
 
@@ -30,7 +31,7 @@ async def create_member(body: MemberIn, who: CurrentPrincipal, ctx: Ctx, db: Db)
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="A member's record")
-async def get_member(member_id: str, who: CurrentPrincipal, db: Db) -> MemberOut:
+async def get_member(member_id: Id, who: CurrentPrincipal, db: Db) -> MemberOut:
     async with db.reading() as session:
         member = await repository.get_member(session, member_id)
     if member is None or not (who.member_id == member_id or manages(who, member.home_org)):

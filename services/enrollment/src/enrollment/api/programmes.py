@@ -9,7 +9,9 @@ from enrollment.schemas import ProgrammeIn, ProgrammeOut, ProgrammePage
 from enrollment.service.programmes import publish_programme
 from shared.auth import Role
 from shared.auth.dependencies import CurrentPrincipal
+from shared.web.cursor import decode_key, encode_key
 from shared.web.deps import PageCursor, PageLimit
+from shared.web.fields import Id
 
 router = APIRouter(prefix="/programmes", tags=["programmes"])
 
@@ -32,16 +34,17 @@ async def list_programmes(
     cursor: PageCursor = None,
     limit: PageLimit = 50,
 ) -> ProgrammePage:
+    after = decode_key(cursor) if cursor else None
     async with db.reading() as session:
-        rows = await repository.list_programmes(session, after=cursor, limit=limit + 1)
+        rows = await repository.list_programmes(session, after=after, limit=limit + 1)
     items = [ProgrammeOut.model_validate(p) for p in rows[:limit]]
     return ProgrammePage(
-        items=items, next_cursor=items[-1].programme_id if len(rows) > limit else None
+        items=items, next_cursor=encode_key(items[-1].programme_id) if len(rows) > limit else None
     )
 
 
 @router.get("/{programme_id}", response_model=ProgrammeOut, summary="One programme")
-async def get_programme(programme_id: str, _who: CurrentPrincipal, db: Db) -> ProgrammeOut:
+async def get_programme(programme_id: Id, _who: CurrentPrincipal, db: Db) -> ProgrammeOut:
     async with db.reading() as session:
         programme = await repository.get_programme(session, programme_id)
     if programme is None:

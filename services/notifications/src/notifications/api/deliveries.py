@@ -10,6 +10,7 @@ from notifications.models import Delivery
 from notifications.schemas import AttemptOut, DeliveryOut
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal
+from shared.web.fields import Id
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
 
@@ -31,7 +32,7 @@ async def home_org_of(session: AsyncSession, delivery: Delivery) -> str | None:
 
 
 @router.get("/{delivery_id}", response_model=DeliveryOut, summary="A delivery with its attempt log")
-async def get_delivery(delivery_id: str, who: CurrentPrincipal, ctx: Ctx, db: Db) -> DeliveryOut:
+async def get_delivery(delivery_id: Id, who: CurrentPrincipal, ctx: Ctx, db: Db) -> DeliveryOut:
     async with db.reading() as session:
         delivery = await repository.get_delivery(session, delivery_id)
         if delivery is None or not supports(

@@ -3,14 +3,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from notifications import repository
-from notifications.api import cursor as cursors
 from notifications.api.deps import Ctx, Db
 from notifications.errors import Forbidden
 from notifications.schemas import InboxItemOut, InboxPage
 from notifications.service.inbox import mark_read
 from shared.auth import Principal
 from shared.auth.dependencies import CurrentPrincipal
+from shared.web.cursor import decode_position, encode_position
 from shared.web.deps import PageCursor, PageLimit
+from shared.web.fields import Id
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 
@@ -30,7 +31,7 @@ async def list_inbox(
     limit: PageLimit = 50,
 ) -> InboxPage:
     member_id = member_of(who)
-    before = cursors.decode(cursor) if cursor else None
+    before = decode_position(cursor) if cursor else None
     async with db.reading() as session:
         rows = await repository.inbox_page(session, member_id, before=before, limit=limit + 1)
         unread = await repository.unread_count(session, member_id)
@@ -38,13 +39,13 @@ async def list_inbox(
     last = items[-1] if items and len(rows) > limit else None
     return InboxPage(
         items=items,
-        next_cursor=cursors.encode(last.created_at, last.item_id) if last else None,
+        next_cursor=encode_position(last.created_at, last.item_id) if last else None,
         unread=unread,
     )
 
 
 @router.post("/{item_id}/read", response_model=InboxItemOut, summary="Mark one of your items read")
-async def read_item(item_id: str, who: CurrentPrincipal, ctx: Ctx, db: Db) -> InboxItemOut:
+async def read_item(item_id: Id, who: CurrentPrincipal, ctx: Ctx, db: Db) -> InboxItemOut:
     member_id = member_of(who)
     async with db.transaction() as session:
         item = await mark_read(session, ctx, member_id, item_id)

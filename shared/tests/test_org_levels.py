@@ -1,11 +1,11 @@
-"""Which org level may sit under which (domain.orgs.parent_allowed), as a full matrix."""
+"""Which org level may sit under which (shared.orgs.authority.parent_allowed), as a full matrix."""
 
 from __future__ import annotations
 
 import pytest
 
-from enrollment.domain.orgs import ALLOWED_PARENTS, parent_allowed
 from shared.contracts.events import OrgLevel
+from shared.orgs.authority import ALLOWED_PARENTS, parent_allowed
 
 S, E, G = OrgLevel.superior, OrgLevel.enterprise, OrgLevel.grassroots
 TOP = None

@@ -1,0 +1,1 @@
+"""Kafka connections (credentials for every client), topic creation and provisioning."""

@@ -1,0 +1,86 @@
+"""Registering an `IdempotentConsumer` on the FastStream broker: polled batches, manual
+commits after the effect, from the earliest offset — and what to do with a batch that was
+not finished (commit what is done, fetch the rest again, pause a partition that holds a
+message)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiokafka import TopicPartition
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from shared.messaging.consumer import BatchResult, IdempotentConsumer, _partition
+
+log = logging.getLogger(__name__)
+
+
+async def _raw(msg: Any) -> Any:
+    """FastStream decoder that leaves the body as bytes: the consumer decodes it itself."""
+    return msg.body
+
+
+def subscribe(
+    broker: KafkaBroker,
+    consumer: IdempotentConsumer,
+    *,
+    session_timeout_ms: int,
+    heartbeat_interval_ms: int,
+    batch_size: int = 100,
+) -> None:
+    """Register `consumer` on the broker: batches, manual commits, from the earliest offset."""
+    spec = consumer.spec
+
+    async def on_batch(message: KafkaMessage) -> None:
+        records: tuple[Any, ...] = message.raw_message  # type: ignore[assignment]
+        try:
+            result = await consumer.process_batch(records)
+        except Exception as exc:  # the dead-letter send itself failed: broker trouble
+            log.warning("%s: %s while dead-lettering; will retry", spec.name, type(exc).__name__)
+            result = BatchResult()
+            for record in records:
+                tp = _partition(record)
+                result.rewind[tp] = min(result.rewind.get(tp, record.offset), record.offset)
+        if result.complete:
+            await message.ack()  # commits every partition's position: all of it is done
+        else:
+            await settle(message.consumer, result)
+
+    broker.subscriber(
+        *spec.topics,
+        group_id=spec.group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        batch=True,
+        max_records=batch_size,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=heartbeat_interval_ms,
+        decoder=_raw,
+        title=spec.group_id,
+        description=" ".join(
+            [spec.description, "Consumes:", ", ".join(m.ce_type for m in spec.routes)]
+        ),
+    )(on_batch)
+
+
+async def settle(kafka: Any, result: BatchResult) -> None:
+    """Commit what is done; fetch the rest again; leave held partitions alone for a while."""
+    if result.commit:
+        await kafka.commit(result.commit)
+    for tp, offset in result.rewind.items():
+        kafka.seek(tp, offset)
+    loop = asyncio.get_running_loop()
+    for tp, seconds in result.pause.items():
+        kafka.pause(tp)
+        loop.call_later(seconds, _resume, kafka, tp)
+
+
+def _resume(kafka: Any, tp: TopicPartition) -> None:
+    try:
+        kafka.resume(tp)
+    except Exception:  # the partition moved to another consumer meanwhile
+        pass
