@@ -3,16 +3,19 @@ one handler renders them all."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.orgs.directory import UnknownOrg
 
 MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
@@ -67,9 +70,23 @@ class TooManyRequests(Problem):
     status, title = 429, "Too many requests"
 
 
+class Unavailable(Problem):
+    status, title = 503, "Service unavailable"
+
+
 def problem_response(status: int, body: dict[str, Any]) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _internal(instance: str) -> dict[str, Any]:
+    return {
+        "type": "about:blank",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "the request failed; nothing was changed",
+        "instance": instance,
+    }
 
 
 def _reason(error: Any) -> str:
@@ -89,6 +106,24 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             404, NotFound(f"org {exc} is not known here").body(request.url.path)
         )
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database (or the network to it) is away: nothing was committed, so the client
+        # may retry — with the same Idempotency-Key, to be safe.
+        if isinstance(exc, DBAPIError) and not (
+            isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+        ):
+            log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+            return problem_response(500, _internal(request.url.path))
+        log.warning("%s %s: %s", request.method, request.url.path, type(exc).__name__)
+        body = Unavailable("the service's database is unavailable; retry shortly").body(
+            request.url.path
+        )
+        response = problem_response(503, body)
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

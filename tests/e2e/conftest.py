@@ -21,6 +21,8 @@ FAST_FAILOVER = {
     "BIGSCHOOL_KAFKA_SESSION_TIMEOUT_MS": "6000",
     "BIGSCHOOL_KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
     "BIGSCHOOL_LOG_LEVEL": "INFO",
+    # A message naming an org no node knows is dead-lettered after 8 s instead of 10 min.
+    "BIGSCHOOL_HELD_LIMIT_SECONDS": "8",
 }
 
 
@@ -31,6 +33,8 @@ class RunningFederation:
     kafka: KafkaConnection  # the admin: reads every topic, to check what crossed nodes
     keys_dir: Path
     database_urls: dict[str, dict[str, str]]
+    cluster: infra.KafkaCluster  # `.local` is the broker process when this run started it
+    postgres: infra.PostgresServer
 
     def node(self, node_id: str) -> Node:
         return self.federation.nodes[node_id]
@@ -38,8 +42,9 @@ class RunningFederation:
 
 @pytest.fixture(scope="session")
 def running_federation(
-    kafka_admin: KafkaConnection, postgres_server: infra.PostgresServer
+    kafka_cluster: infra.KafkaCluster, postgres_server: infra.PostgresServer
 ) -> Iterator[RunningFederation]:
+    kafka_admin = kafka_cluster.admin
     work = Path(tempfile.mkdtemp(prefix="bigschool-e2e-"))
     urls = {
         node: {
@@ -59,4 +64,6 @@ def running_federation(
             extra_env=FAST_FAILOVER,
         ) as federation,
     ):
-        yield RunningFederation(federation, smtp, kafka_admin, work / "keys", urls)
+        yield RunningFederation(
+            federation, smtp, kafka_admin, work / "keys", urls, kafka_cluster, postgres_server
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,3 +89,31 @@ def test_every_endpoint_refuses_a_bad_token(
             response = httpx.request(method, f"{base}{path}", headers=headers, json={})
             assert response.status_code == 401, (label, method, path, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def _twenty_megabytes() -> Iterator[bytes]:
+    chunk = b"x" * 65536
+    for _ in range(20 * 1024 * 1024 // len(chunk)):
+        yield chunk
+
+
+@pytest.mark.parametrize("with_token", [False, True], ids=["no-token", "valid-token"])
+def test_a_huge_body_is_refused_before_it_is_read(
+    running_federation: RunningFederation, with_token: bool
+) -> None:
+    fed = running_federation.federation
+    headers = {"Content-Type": "application/json"}
+    if with_token:
+        token = fed.tokens.issue(
+            node=ENTERPRISE_NODE, org="hzsteel-rolling", roles="cadre", sub="cadre"
+        )
+        headers["Authorization"] = f"Bearer {token}"
+    url = f"{fed.nodes[ENTERPRISE_NODE].url('enrollment')}/members"
+
+    declared = httpx.post(url, content=b"x" * (20 * 1024 * 1024), headers=headers, timeout=30)
+    streamed = httpx.post(url, content=_twenty_megabytes(), headers=headers, timeout=30)
+
+    expected = 413 if with_token else 401
+    assert declared.status_code == expected
+    assert declared.headers["content-type"] == "application/problem+json"
+    assert streamed.status_code == expected

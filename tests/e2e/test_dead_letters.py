@@ -13,7 +13,8 @@ from aiokafka import AIOKafkaProducer
 
 from deploy.local.federation import ENTERPRISE_NODE
 from shared.contracts import topics
-from shared.contracts.envelope import Envelope
+from shared.contracts.envelope import Envelope, envelope_for
+from shared.contracts.events import EnrollmentRefused
 from shared.kafka.connection import KafkaConnection
 from tests.e2e.conftest import RunningFederation
 from tests.e2e.helpers import dead_letters, new_members, wait_until
@@ -98,3 +99,59 @@ def test_bad_messages_are_dead_lettered_and_consumers_carry_on(
         f"/enrollments/{accepted['id']}", lambda body: body["status"] != "requested"
     )
     assert outcome["status"] == "confirmed"
+
+
+async def produce_naming_an_unknown_org(kafka: KafkaConnection, programme_id: str) -> str:
+    """A valid decision whose `bigschool_orgs` names an org no node knows, keyed like the
+    programme's own events: everything of that programme queues behind it."""
+    event = EnrollmentRefused(
+        enrollment_id=str(uuid.uuid4()),
+        programme_id=programme_id,
+        member_id=str(uuid.uuid4()),
+        owner_org="nobody-knows-this-org",
+        home_org="nobody-knows-this-org",
+        decided_at=datetime.now(UTC),
+        reason="closed",
+    )
+    envelope = envelope_for(event, source="bigschool/test/e2e", at=datetime.now(UTC))
+    producer = AIOKafkaProducer(**kafka.aiokafka(), enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.ENROLLMENT,
+            event.model_dump_json().encode(),
+            key=programme_id.encode(),
+            headers=envelope.headers(),
+        )
+    finally:
+        await producer.stop()
+    return envelope.id
+
+
+def test_a_message_naming_an_unknown_org_is_held_then_parked_and_the_partition_goes_on(
+    running_federation: RunningFederation,
+) -> None:
+    fed = running_federation
+    [member] = new_members(fed.federation, 1)
+    pid = publish(fed, capacity=1)
+    ce_id = asyncio.run(produce_naming_an_unknown_org(fed.kafka, pid))
+
+    client = fed.federation.member_client(ENTERPRISE_NODE, member)
+    accepted = client.post("/enrollments", {"programme_id": pid}, expect=202)
+    # The outcome travels behind the held message on the same partition: it arrives once the
+    # hold (8 s in these tests, 10 min by default) has run out.
+    outcome = client.wait_for(
+        f"/enrollments/{accepted['id']}", lambda body: body["status"] != "requested", timeout=90
+    )
+    client.close()
+    assert outcome["status"] == "confirmed"
+
+    def parked() -> list[dict[str, str]]:
+        letters = asyncio.run(dead_letters(fed.kafka, topics.dlq(topics.ENROLLMENT)))
+        return [d for d in letters if d.get("ce_id") == ce_id]
+
+    letters = wait_until(lambda: len(found := parked()) >= 2 and found, 60, "parked letters")
+    assert {d["bigschool_dlq_reason"] for d in letters} == {"unknown_org"}
+    assert {d["bigschool_dlq_fields"] for d in letters} == {"bigschool_orgs"}
+    nodes = {d["bigschool_dlq_consumer"].split(".")[1] for d in letters}
+    assert nodes == {ENTERPRISE_NODE, "zj"}
