@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import socket
-import time
 
-__all__ = ["free_port", "port_open", "wait_for_port"]
+__all__ = ["free_port", "port_open"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -27,13 +26,3 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
-
-
-def wait_for_port(host: str, port: int, timeout: float) -> bool:
-    """Poll until ``host:port`` accepts connections; False if ``timeout`` seconds pass first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if port_open(host, port):
-            return True
-        time.sleep(0.1)
-    return False

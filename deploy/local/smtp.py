@@ -145,10 +145,6 @@ class SmtpSink:
         with self._cond:
             return list(self._messages)
 
-    def message_ids(self) -> set[str]:
-        """The Message-ID headers received so far (messages without one are skipped)."""
-        return {m.message_id for m in self.messages if m.message_id is not None}
-
     def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMail]:
         """Block until at least ``count`` messages arrived; raise TimeoutError otherwise."""
         deadline = time.monotonic() + timeout

@@ -2,7 +2,8 @@
 
 Plain parsing, no Docker engine or cluster. Every BIGSCHOOL_* variable the files name is
 one the services' settings read (a typo would be silently ignored: ``extra="ignore"``),
-every probe hits the real endpoints, each node runs each service once.
+every probe hits the real endpoints, each node runs each service once, logs in to Kafka as
+its own principal and finds every file it is told of in what it mounts.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, get_args
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,8 +20,11 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from awards.settings import AwardsSettings
+from deploy.local.kafka import server_properties
 from enrollment.settings import EnrollmentSettings
 from notifications.settings import NotificationsSettings
+from shared.kafka.connection import KafkaSettings
+from shared.orgs.signing import FederationKeys, node_of_kid
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "deploy" / "compose"
@@ -39,12 +43,15 @@ COMPOSE_PORT_BASE = {"zj": 8100, "hzsteel": 8200}  # + 1, 2, 3 in SETTINGS order
 K8S_NODE = "hzsteel"
 # Real fields that no deployment may set: `service` names the settings class itself.
 FIXED_FIELDS = {"service"}
+# The mechanism of the node principals `python -m shared.kafka.provision` creates.
+NODE_SASL_MECHANISM = "SCRAM-SHA-512"
 
 
 # -- what the settings read ---------------------------------------------------------------
-def env_names(settings: type[BaseSettings]) -> set[str]:
+def env_names(settings: type[BaseSettings], only_paths: bool = False) -> set[str]:
     """Variable names pydantic-settings reads: the alias if a field has one, else prefix+name;
-    a field that is itself a settings class (the KAFKA_* connection) reads its own names."""
+    a field that is itself a settings class (the KAFKA_* connection) reads its own names.
+    `only_paths`: just those naming a file (fields typed `Path`)."""
     prefix = settings.model_config.get("env_prefix", "")
     names = set()
     for name, field in settings.model_fields.items():
@@ -52,7 +59,9 @@ def env_names(settings: type[BaseSettings]) -> set[str]:
             continue
         nested = field.annotation
         if isinstance(nested, type) and issubclass(nested, BaseSettings):
-            names |= env_names(nested)
+            names |= env_names(nested, only_paths)
+            continue
+        if only_paths and not (nested is Path or Path in get_args(nested)):
             continue
         alias = field.validation_alias or field.alias
         assert alias is None or isinstance(alias, str), f"{name}: alias kind not handled"
@@ -61,6 +70,7 @@ def env_names(settings: type[BaseSettings]) -> set[str]:
 
 
 ALL_ENV_NAMES = set().union(*(env_names(s) for s in SETTINGS.values()))
+PATH_ENV_NAMES = set().union(*(env_names(s, only_paths=True) for s in SETTINGS.values()))
 
 
 def is_ours(name: str) -> bool:
@@ -83,8 +93,30 @@ def compose() -> dict[str, Any]:
 
 
 def compose_apps() -> dict[str, dict[str, Any]]:
-    """The Big School containers: the compose services built from the Dockerfile."""
-    return {name: svc for name, svc in compose()["services"].items() if "build" in svc}
+    """The Big School services: built from the Dockerfile with a SERVICE to run."""
+    return {
+        name: svc
+        for name, svc in compose()["services"].items()
+        if (svc.get("build") or {}).get("args", {}).get("SERVICE")
+    }
+
+
+def compose_one_shots() -> dict[str, dict[str, Any]]:
+    """The steps before them: the same image with a command of their own, run once."""
+    return {
+        name: svc
+        for name, svc in compose()["services"].items()
+        if "build" in svc and name not in compose_apps()
+    }
+
+
+def one_shot_running(text: str) -> tuple[str, dict[str, Any]]:
+    (found,) = [(n, s) for n, s in compose_one_shots().items() if text in " ".join(s["command"])]
+    return found
+
+
+def flag(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
 
 
 def compose_env(svc: dict[str, Any]) -> dict[str, str]:
@@ -96,6 +128,31 @@ def compose_env(svc: dict[str, Any]) -> dict[str, str]:
 
 def compose_service_of(svc: dict[str, Any]) -> str:
     return svc["build"]["args"]["SERVICE"]
+
+
+def compose_mounts(svc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each mount in long syntax (type, source, target, read_only)."""
+    mounts = []
+    for volume in svc.get("volumes", []):
+        if isinstance(volume, dict):
+            mounts.append(volume)
+            continue
+        source, target, *mode = volume.split(":")
+        kind = "bind" if source.startswith((".", "/")) else "volume"
+        mounts.append(
+            {"type": kind, "source": source, "target": target, "read_only": mode == ["ro"]}
+        )
+    return mounts
+
+
+def compose_file_source(svc: dict[str, Any], path: str) -> tuple[str, str, str, bool]:
+    """(mount type, source, path inside the source, read-only) of a file a container sees."""
+    file = PurePosixPath(path)
+    under = [m for m in compose_mounts(svc) if file.is_relative_to(m["target"])]
+    assert under, f"{path} is in no mount"
+    mount = max(under, key=lambda m: len(m["target"]))
+    inside = str(file.relative_to(mount["target"]))
+    return mount["type"], mount["source"], inside, bool(mount.get("read_only"))
 
 
 def host_ports(svc: dict[str, Any]) -> list[tuple[int, int]]:
@@ -153,6 +210,47 @@ def deployment_env(deployment: dict[str, Any]) -> dict[str, str]:
 
 def k8s_service_of(deployment: dict[str, Any]) -> str:
     return deployment_env(deployment)["SERVICE"]
+
+
+def k8s_file_source(deployment: dict[str, Any], path: str) -> tuple[str, str, str, dict]:
+    """(kind, name, key, mount) of the ConfigMap or Secret key a file in the pod comes from."""
+    file = PurePosixPath(path)
+    mounts = [
+        m for m in container(deployment)["volumeMounts"] if file.is_relative_to(m["mountPath"])
+    ]
+    assert len(mounts) == 1, f"{path} is in {len(mounts)} mounts"
+    (mount,) = mounts
+    volumes = deployment["spec"]["template"]["spec"]["volumes"]
+    (volume,) = [v for v in volumes if v["name"] == mount["name"]]
+    key = str(file.relative_to(mount["mountPath"]))
+    if "secret" in volume:
+        kind, name, source = "Secret", volume["secret"]["secretName"], volume["secret"]
+    else:
+        kind, name, source = "ConfigMap", volume["configMap"]["name"], volume["configMap"]
+    paths = {item["path"]: item["key"] for item in source.get("items", [])}
+    return kind, name, paths.get(key, key), mount
+
+
+def secret_volumes(deployment: dict[str, Any]) -> set[str]:
+    return {
+        v["secret"]["secretName"]
+        for v in deployment["spec"]["template"]["spec"]["volumes"]
+        if "secret" in v
+    }
+
+
+def broker_properties(env: dict[str, str]) -> dict[str, str]:
+    """server.properties as the apache/kafka image renders it from KAFKA_* variables: `_` is a
+    dot, `__` an underscore, `___` a dash; a value holding "=" is dropped, and so are these
+    variables of its start scripts."""
+    scripts = {"KAFKA_OPTS", "KAFKA_HEAP_OPTS", "KAFKA_LOG4J_OPTS", "KAFKA_JMX_OPTS"}
+    props = {}
+    for name, value in env.items():
+        if not name.startswith("KAFKA") or name in scripts or "=" in value:
+            continue
+        key = re.sub(r"[^_]_[^_]", lambda m: m[0].replace("_", "."), name[len("KAFKA_") :])
+        props[key.replace("___", "-").replace("__", "_").lower()] = value
+    return props
 
 
 def dockerfile() -> list[tuple[str, str]]:
@@ -234,6 +332,27 @@ def test_each_service_is_told_its_node_database_kafka_and_token_keys(
         assert env.get("BIGSCHOOL_SMTP_HOST"), label
 
 
+@pytest.mark.parametrize(("label", "service", "env"), DEPLOYED, ids=DEPLOYED_IDS)
+def test_each_service_logs_in_to_kafka_as_its_own_node_with_a_password_file(
+    label: str, service: str, env: dict[str, str]
+) -> None:
+    assert env.get("KAFKA_SECURITY_PROTOCOL", "").startswith("SASL_"), label
+    assert env.get("KAFKA_SASL_MECHANISM") == NODE_SASL_MECHANISM, label
+    assert env.get("KAFKA_SASL_USERNAME") == env["BIGSCHOOL_NODE_ID"], label
+    assert env.get("KAFKA_SASL_PASSWORD_FILE"), label
+    assert "KAFKA_SASL_PASSWORD" not in env, f"{label}: a password in the environment"
+
+
+@pytest.mark.parametrize(("label", "service", "env"), DEPLOYED, ids=DEPLOYED_IDS)
+def test_each_service_checks_org_events_against_the_federation_and_only_enrollment_signs(
+    label: str, service: str, env: dict[str, str]
+) -> None:
+    assert env.get("BIGSCHOOL_FEDERATION_JWKS_PATH"), label
+    assert bool(env.get("BIGSCHOOL_NODE_KEY_PATH")) == (service == "enrollment"), label
+    if kid := env.get("BIGSCHOOL_NODE_KEY_ID"):  # a key signs only for the node it names
+        assert node_of_kid(kid) == env["BIGSCHOOL_NODE_ID"], label
+
+
 # -- compose ------------------------------------------------------------------------------
 def test_compose_runs_each_service_of_each_node_exactly_once_from_the_root_dockerfile() -> None:
     apps = compose_apps()
@@ -290,6 +409,111 @@ def test_compose_starts_a_service_only_after_the_servers_it_needs_are_healthy() 
             assert services[server].get("healthcheck"), server
 
 
+def test_compose_services_find_every_file_they_are_told_of_in_a_read_only_mount() -> None:
+    for name, svc in compose_apps().items():
+        for variable, path in compose_env(svc).items():
+            if variable in PATH_ENV_NAMES:
+                *_, read_only = compose_file_source(svc, path)
+                assert read_only, (name, variable)
+
+
+def test_compose_runs_the_one_shot_steps_from_the_same_image_for_both_nodes() -> None:
+    shots = compose_one_shots()
+    assert shots
+    for name, svc in shots.items():
+        assert (COMPOSE_DIR / svc["build"]["context"]).resolve() == ROOT, name
+        assert svc.get("restart", "no") == "no", name
+        assert svc["command"], name
+    _, keys = one_shot_running("generate_node_key")
+    assert set(keys["command"][-1].split(",")) == set(COMPOSE_NODES)
+    _, provision = one_shot_running("shared.kafka.provision")
+    assert set(flag(provision["command"], "--nodes").split(",")) == set(COMPOSE_NODES)
+    assert int(flag(provision["command"], "--partitions")) >= 1
+
+
+def test_compose_starts_a_service_only_after_the_one_shot_steps_succeeded() -> None:
+    for name, svc in compose_apps().items():
+        for shot in compose_one_shots():
+            assert svc["depends_on"][shot]["condition"] == "service_completed_successfully", name
+    keys_step, _ = one_shot_running("generate_node_key")
+    _, provision = one_shot_running("shared.kafka.provision")
+    assert provision["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert provision["depends_on"][keys_step]["condition"] == "service_completed_successfully"
+
+
+def test_compose_services_read_their_kafka_password_where_provisioning_writes_it() -> None:
+    _, provision = one_shot_running("shared.kafka.provision")
+    secrets_dir = PurePosixPath(flag(provision["command"], "--secrets-dir"))
+    for name, svc in compose_apps().items():
+        env = compose_env(svc)
+        written = secrets_dir / f"{env['BIGSCHOOL_NODE_ID']}.password"
+        kind, source, inside, _ = compose_file_source(svc, env["KAFKA_SASL_PASSWORD_FILE"])
+        assert kind == "volume" and source in compose()["volumes"], name
+        assert (kind, source, inside) == compose_file_source(provision, str(written))[:3], name
+
+
+def test_compose_services_find_the_node_keys_where_the_key_step_writes_them() -> None:
+    _, keys = one_shot_running("generate_node_key")
+    folder = PurePosixPath(keys["command"][-3])  # generate_node_key(folder, node) writes there
+    for name, svc in compose_apps().items():
+        env = compose_env(svc)
+        expected = {"BIGSCHOOL_FEDERATION_JWKS_PATH": folder / "federation-jwks.json"}
+        if compose_service_of(svc) == "enrollment":
+            expected["BIGSCHOOL_NODE_KEY_PATH"] = folder / f"node-{env['BIGSCHOOL_NODE_ID']}.pem"
+        for variable, written in expected.items():
+            seen = compose_file_source(svc, env[variable])[:3]
+            assert seen == compose_file_source(keys, str(written))[:3], (name, variable)
+
+
+def test_compose_provisions_as_a_super_user_of_the_broker() -> None:
+    _, provision = one_shot_running("shared.kafka.provision")
+    env = compose_env(provision)
+    assert {n for n in env if is_ours(n)} <= env_names(KafkaSettings)
+    broker = broker_properties(compose_env(compose()["services"]["kafka"]))
+    assert f"User:{env['KAFKA_SASL_USERNAME']}" in broker["super.users"].split(";")
+    assert env["KAFKA_SASL_MECHANISM"] in broker["sasl.enabled.mechanisms"].split(",")
+    assert env["KAFKA_SECURITY_PROTOCOL"].startswith("SASL_")
+
+
+def test_the_compose_broker_is_secured_like_the_local_broker() -> None:
+    broker = broker_properties(compose_env(compose()["services"]["kafka"]))
+    local = server_properties(
+        port=9092, controller_port=9093, log_dir="/", admin_password="a", controller_password="c"
+    )
+    same = [
+        "authorizer.class.name",
+        "super.users",
+        "allow.everyone.if.no.acl.found",
+        "auto.create.topics.enable",
+        "inter.broker.listener.name",
+        "controller.listener.names",
+        "sasl.mechanism.inter.broker.protocol",
+        "sasl.mechanism.controller.protocol",
+        "listener.name.controller.sasl.enabled.mechanisms",
+    ]
+    assert {k: broker.get(k) for k in same} == {k: local[k] for k in same}
+    enabled = local["listener.name.sasl_plaintext.sasl.enabled.mechanisms"]
+    assert set(broker["sasl.enabled.mechanisms"].split(",")) == set(enabled.split(","))
+    listeners = dict(p.split(":") for p in broker["listener.security.protocol.map"].split(","))
+    assert all(protocol.startswith("SASL_") for protocol in listeners.values()), listeners
+
+
+def test_the_compose_broker_finds_the_jaas_file_its_start_script_writes() -> None:
+    kafka = compose()["services"]["kafka"]
+    env = compose_env(kafka)
+    # The image renders no value holding "=": such settings would silently be missing.
+    dropped = {n for n, v in env.items() if n.startswith("KAFKA") and "=" in v} - {"KAFKA_OPTS"}
+    assert not dropped
+    jaas = re.search(r"-Djava\.security\.auth\.login\.config=(\S+)", env["KAFKA_OPTS"])
+    assert jaas
+    kind, source, _, read_only = compose_file_source(kafka, kafka["command"][-1])
+    assert kind == "bind" and read_only
+    script = (COMPOSE_DIR / source).read_text(encoding="utf-8")
+    assert script.rstrip().endswith("exec /etc/kafka/docker/run")  # the image's own start
+    health_config = flag(kafka["healthcheck"]["test"], "--command-config")
+    assert f"> {jaas[1]} " in script and f"> {health_config} " in script
+
+
 def test_compose_services_find_the_token_keys_in_what_they_mount() -> None:
     for name, svc in compose_apps().items():
         jwks = Path(compose_env(svc)["BIGSCHOOL_JWT_JWKS_PATH"])
@@ -336,6 +560,51 @@ def test_every_deployment_uses_only_config_maps_and_secret_keys_that_exist(
     for item in spec.get("env", []):
         if ref := item.get("valueFrom", {}).get("secretKeyRef"):
             assert ref["key"] in secret_keys(ref["name"]), ref
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
+def test_every_deployment_finds_every_file_it_is_told_of_in_a_read_only_mount(
+    deployment: dict[str, Any],
+) -> None:
+    env = deployment_env(deployment)
+    told = {name: path for name, path in env.items() if name in PATH_ENV_NAMES}
+    assert told
+    for variable, path in told.items():
+        kind, name, key, mount = k8s_file_source(deployment, path)
+        assert mount.get("readOnly") is True, variable
+        # subPath mounts never see an update (a new node's key in the JWKS).
+        assert "subPath" not in mount, variable
+        source = secret_keys(name) if kind == "Secret" else named(kind)[name]["data"]
+        assert key in source, (variable, kind, name, key)
+        if variable in {"KAFKA_SASL_PASSWORD_FILE", "BIGSCHOOL_NODE_KEY_PATH"}:
+            assert kind == "Secret", variable
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
+def test_every_deployment_reaches_kafka_over_tls_with_the_clusters_ca(
+    deployment: dict[str, Any],
+) -> None:
+    env = deployment_env(deployment)
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert env.get("KAFKA_SSL_CAFILE")
+
+
+def test_only_enrollment_mounts_the_node_signing_key() -> None:
+    (enrollment,) = [d for d in DEPLOYMENTS if k8s_service_of(d) == "enrollment"]
+    kind, key_secret, *_ = k8s_file_source(
+        enrollment, deployment_env(enrollment)["BIGSCHOOL_NODE_KEY_PATH"]
+    )
+    assert kind == "Secret"
+    mounting = {k8s_service_of(d) for d in DEPLOYMENTS if key_secret in secret_volumes(d)}
+    assert mounting == {"enrollment"}
+
+
+def test_the_federation_jwks_placeholder_is_a_jwks_the_services_can_read() -> None:
+    (deployment, *_) = DEPLOYMENTS
+    path = deployment_env(deployment)["BIGSCHOOL_FEDERATION_JWKS_PATH"]
+    kind, name, key, _ = k8s_file_source(deployment, path)
+    assert kind == "ConfigMap"
+    FederationKeys.from_jwks(json.loads(named(kind)[name]["data"][key]))
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
