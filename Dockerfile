@@ -5,7 +5,7 @@
 #   docker build --build-arg SERVICE=enrollment -t bigschool-enrollment .
 #   docker run -e SERVICE=awards ... bigschool-enrollment    # SERVICE can also be set at run time
 #
-# Everything else is configured by BIGSCHOOL_* / KAFKA_BOOTSTRAP_SERVERS at run time
+# Everything else is configured by BIGSCHOOL_* and KAFKA_* variables at run time
 # (README.md, "Running a single service").
 FROM python:3.11-slim
 
