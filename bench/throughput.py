@@ -24,8 +24,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deploy.local.federation import ENTERPRISE_NODE, SUPERIOR_NODE, launch
+from deploy.local.federation import ENTERPRISE_NODE, SUPERIOR_NODE, Federation, launch
 from deploy.local.node import SERVICES
+from deploy.local.smtp import SmtpSink
 from shared.contracts.topics import TopicSpec
 from shared.kafka.connection import KafkaConnection
 from shared.kafka.topics import ensure_topics
@@ -69,7 +70,7 @@ async def raw_kafka(kafka: KafkaConnection, count: int, size: int = 600) -> floa
     return count / elapsed
 
 
-def flow(federation, smtp, count: int) -> float:  # type: ignore[no-untyped-def]
+def flow(federation: Federation, smtp: SmtpSink, count: int) -> float:
     members = new_members(federation, count)
     programme = federation.publish_programme(SUPERIOR_NODE, "zj-hz", capacity=count)
     pid = programme["programme_id"]

@@ -14,7 +14,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -135,10 +137,6 @@ class CommitSignal:
         self._event = asyncio.Event()
         db.on_commit(self._event.set)
 
-    def set(self) -> None:
-        """Wake the loop now, as a commit would."""
-        self._event.set()
-
     async def wait(self, seconds: float) -> None:
         """Sleep until the next commit, or for `seconds` at the most."""
         self._event.clear()
@@ -146,15 +144,21 @@ class CommitSignal:
             await asyncio.wait_for(self._event.wait(), timeout=seconds)
 
 
+Insertable = Table | type[DeclarativeBase]
+
+
+def dialect_insert(session: AsyncSession, table: Insertable) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of the session's dialect, which has the ON CONFLICT clauses."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 async def upsert(
-    session: AsyncSession, table: Any, values: dict[str, Any], keys: list[str]
+    session: AsyncSession, table: Insertable, values: dict[str, Any], keys: list[str]
 ) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE, for PostgreSQL and SQLite alike."""
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values)
+    stmt = dialect_insert(session, table).values(**values)
     updates = {k: stmt.excluded[k] for k in values if k not in keys}
     await session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates))
 
@@ -165,14 +169,14 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: instants are stored in UTC")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.schema import SchemaItem
 
 MIGRATION_LOCK_ID = 0x0B16_5C01
 
@@ -56,10 +59,20 @@ def run_env(target_metadata: MetaData) -> None:
     asyncio.run(main())
 
 
-def create_messaging_tables(op: object) -> None:
+class SchemaOps(Protocol):
+    """What the first revisions below use of Alembic's ``op`` (a module: its functions)."""
+
+    def create_table(self, table_name: str, *columns: SchemaItem, **kw: Any) -> Table: ...
+
+    def create_index(
+        self, index_name: str | None, table_name: str, columns: Sequence[str], **kw: Any
+    ) -> None: ...
+
+
+def create_messaging_tables(op: SchemaOps) -> None:
     """First revision of the outbox and processed-events tables (frozen: never edit)."""
     seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-    op.create_table(  # type: ignore[attr-defined]
+    op.create_table(
         "outbox",
         sa.Column("seq", seq, autoincrement=True),
         sa.Column("id", sa.String(36), nullable=False),
@@ -71,21 +84,19 @@ def create_messaging_tables(op: object) -> None:
         sa.PrimaryKeyConstraint("seq", name="pk_outbox"),
         sa.UniqueConstraint("id", name="uq_outbox_id"),
     )
-    op.create_table(  # type: ignore[attr-defined]
+    op.create_table(
         "processed_events",
         sa.Column("handler", sa.String(200), nullable=False),
         sa.Column("ce_id", sa.String(36), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("handler", "ce_id", name="pk_processed_events"),
     )
-    op.create_index(  # type: ignore[attr-defined]
-        "ix_processed_events_processed_at", "processed_events", ["processed_at"]
-    )
+    op.create_index("ix_processed_events_processed_at", "processed_events", ["processed_at"])
 
 
-def create_org_table(op: object) -> None:
+def create_org_table(op: SchemaOps) -> None:
     """First revision of the org-tree replica (frozen: never edit)."""
-    op.create_table(  # type: ignore[attr-defined]
+    op.create_table(
         "orgs",
         sa.Column("org_id", sa.String(64), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
@@ -95,13 +106,13 @@ def create_org_table(op: object) -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("org_id", name="pk_orgs"),
     )
-    op.create_index("ix_orgs_parent_id", "orgs", ["parent_id"])  # type: ignore[attr-defined]
-    op.create_index("ix_orgs_hosted_by", "orgs", ["hosted_by"])  # type: ignore[attr-defined]
+    op.create_index("ix_orgs_parent_id", "orgs", ["parent_id"])
+    op.create_index("ix_orgs_hosted_by", "orgs", ["hosted_by"])
 
 
-def create_idempotency_table(op: object) -> None:
+def create_idempotency_table(op: SchemaOps) -> None:
     """First revision of the Idempotency-Key records (frozen: never edit)."""
-    op.create_table(  # type: ignore[attr-defined]
+    op.create_table(
         "idempotency_keys",
         sa.Column("caller", sa.String(64), nullable=False),
         sa.Column("key", sa.String(255), nullable=False),
@@ -112,6 +123,4 @@ def create_idempotency_table(op: object) -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("caller", "key", name="pk_idempotency_keys"),
     )
-    op.create_index(  # type: ignore[attr-defined]
-        "ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"]
-    )
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])

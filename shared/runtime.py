@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from sqlalchemy import Table, text
+from starlette.middleware.base import RequestResponseEndpoint
 
 from shared.auth.tokens import TokenVerifier
 from shared.clock import Clock, SystemClock
@@ -47,7 +49,7 @@ from shared.web.problems import install_problem_handlers
 
 log = logging.getLogger(__name__)
 
-Worker = Callable[[], Awaitable[None]]
+Worker = Callable[[], Coroutine[Any, Any, None]]
 
 
 class ServiceRuntime:
@@ -206,7 +208,7 @@ class ServiceRuntime:
         self.run_in_background(IdempotencyPruner(keys).run)
 
         @app.middleware("http")
-        async def trace_context(request: Request, call_next: Callable) -> Response:
+        async def trace_context(request: Request, call_next: RequestResponseEndpoint) -> Response:
             token = set_traceparent(request.headers.get("traceparent"))
             try:
                 return await call_next(request)

@@ -15,7 +15,7 @@ from pathlib import Path
 from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope, envelope_for
 from shared.contracts.events import OrgRegistered
-from shared.messaging.dead_letters import DeadLetters, RecordLike
+from shared.messaging.dead_letters import RecordLike
 from shared.orgs.signing import SIGNATURE_HEADER, NodeSigner, generate_node_key
 
 
@@ -103,11 +103,10 @@ class DeadLetter:
     fields: list[str]
 
 
-class FakeDeadLetters(DeadLetters):
-    """Keeps what would go to ``<topic>.dlq`` in ``sent``, instead of producing it."""
+class FakeDeadLetters:
+    """A ``DeadLetterSink`` that keeps what would go to ``<topic>.dlq`` in ``sent``."""
 
     def __init__(self) -> None:
-        super().__init__(producer=None, consumer="test")  # type: ignore[arg-type]
         self.sent: list[DeadLetter] = []
 
     async def send(self, record: RecordLike, reason: str, fields: Sequence[str] = ()) -> None:

@@ -46,6 +46,6 @@ def fresh_pg_url(postgres_server: infra.PostgresServer) -> Iterator[str]:
 
 @pytest.fixture
 def smtp_sink() -> Iterator[SmtpSink]:
-    """A started SMTP sink on a free port; inspect ``.messages`` / ``.message_ids()``."""
+    """A started SMTP sink on a free port; inspect ``.messages``."""
     with infra.smtp_sink() as sink:
         yield sink

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,11 @@ class ServiceClient:
         return response.json()
 
     def wait_for(
-        self, path: str, done: Any, timeout: float = 30, interval: float = 0.2
+        self,
+        path: str,
+        done: Callable[[dict[str, Any]], bool],
+        timeout: float = 30,
+        interval: float = 0.2,
     ) -> dict[str, Any]:
         """Poll `path` until `done(body)` holds (events travel asynchronously)."""
         deadline = time.monotonic() + timeout

@@ -79,6 +79,8 @@ class TokenVerifier:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
             raise InvalidToken("malformed token") from exc
+        if not isinstance(kid, str):
+            raise InvalidToken("unknown signing key")
         if kid in self._keys:
             return self._keys[kid]
         if self._client is not None:

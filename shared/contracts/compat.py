@@ -154,7 +154,8 @@ def write_lock(schemas: dict[str, Schema], path: Path = LOCK_PATH) -> None:
 
 def lock_is_current(locked: dict[str, Schema], current: dict[str, Schema]) -> bool:
     """True when the lock holds exactly the current schemas (compared as JSON)."""
-    return json.loads(json.dumps(current)) == locked
+    as_json: dict[str, Schema] = json.loads(json.dumps(current))
+    return as_json == locked
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ from shared.clock import Clock, SystemClock
 from shared.contracts.base import REGISTRY, Event
 from shared.contracts.envelope import Envelope, EnvelopeError, header_map, parse
 from shared.db import Database
-from shared.messaging.dead_letters import DeadLetters, RecordLike, field_path
+from shared.messaging.dead_letters import DeadLetterSink, RecordLike, field_path
 from shared.messaging.holds import Held, Holds
 from shared.messaging.tables import MessagingTables
 from shared.metrics import (
@@ -151,7 +151,7 @@ class IdempotentConsumer:
         spec: ConsumerSpec,
         db: Database,
         tables: MessagingTables,
-        dead_letters: DeadLetters,
+        dead_letters: DeadLetterSink,
         *,
         clock: Clock | None = None,
         signatures: FederationKeys | None = None,

@@ -25,6 +25,12 @@ class RecordLike(Protocol):
     headers: Sequence[tuple[str, bytes]]
 
 
+class DeadLetterSink(Protocol):
+    """Where a consumer parks what it cannot use: `DeadLetters`, or a test's fake."""
+
+    async def send(self, record: RecordLike, reason: str, fields: Sequence[str] = ()) -> None: ...
+
+
 def field_path(loc: Iterable[Any]) -> str:
     return ".".join(str(part) for part in loc)
 

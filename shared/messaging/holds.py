@@ -54,7 +54,7 @@ class Holds:
         """How long to leave the partition alone before trying again (exponential)."""
         hold = self._holds.get(position)
         attempts = hold.attempts if hold else 1
-        return min(self.FIRST_PAUSE * 2 ** (attempts - 1), self.MAX_PAUSE)
+        return min(self.FIRST_PAUSE * 2.0 ** (attempts - 1), self.MAX_PAUSE)
 
     def release(self, position: Position) -> None:
         self._holds.pop(position, None)

@@ -16,11 +16,12 @@ import fcntl
 import json
 import logging
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, func, insert, make_url, select, text
+from sqlalchemy import delete, event, func, insert, make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session
 
 from shared.clock import Clock, SystemClock
 from shared.contracts.base import Event
@@ -35,6 +36,22 @@ log = logging.getLogger(__name__)
 
 # One advisory-lock id per database: each service has its own database.
 RELAY_LOCK_ID = 0x0B16_5C00
+_PENDING = "bigschool_outbox_pending"
+
+
+class OutboxRow(Protocol):
+    """A row of the outbox table (shared/messaging/tables.py), as the relay reads it."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def headers(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
 
 
 class Outbox:
@@ -62,17 +79,35 @@ class Outbox:
                     f"{event.ce_type} is signed by the node: set BIGSCHOOL_NODE_KEY_PATH"
                 )
             headers.append((SIGNATURE_HEADER, self.signer.sign(headers, payload).encode()))
-        await session.execute(
-            insert(self.tables.outbox).values(
-                id=env.id,
-                topic=topic,
-                key=event.key(),
-                headers=json.dumps([[k, v.decode()] for k, v in headers]),
-                payload=payload,
-                created_at=env.time,
-            )
-        )
+        row = {
+            "id": env.id,
+            "topic": topic,
+            "key": event.key(),
+            "headers": json.dumps([[k, v.decode()] for k, v in headers]),
+            "payload": payload,
+            "created_at": env.time,
+        }
+        self._pending(session).append(row)
         return env
+
+    def _pending(self, session: AsyncSession) -> list[dict[str, Any]]:
+        """The rows staged in this transaction, written in one statement when it commits (a
+        batch of a hundred events is one INSERT, not a hundred). Rows are written in the
+        order they were staged, so `seq` keeps commit order per key; a rollback drops them
+        with everything else."""
+        rows: list[dict[str, Any]] | None = session.info.get(_PENDING)
+        if rows is None:
+            rows = session.info[_PENDING] = []
+            table = self.tables.outbox
+
+            def write(sync_session: Session) -> None:
+                staged = sync_session.info.pop(_PENDING, None)
+                if staged:
+                    sync_session.execute(insert(table), staged)
+
+            # A sync hook, run inside the async session's greenlet: it may execute SQL.
+            event.listen(session.sync_session, "before_commit", write, once=True)
+        return rows
 
 
 class Producer:
@@ -127,9 +162,6 @@ class OutboxRelay:
         self._lease_file: TextIO | None = None
         self.last_error: str | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def run(self) -> None:
         """Relay forever; transient faults (broker or database down) are retried with backoff."""
         backoff = self.poll_seconds
@@ -171,27 +203,24 @@ class OutboxRelay:
         OUTBOX_PUBLISHED.inc(len(done))
         return len(done)
 
-    async def _send(self, rows: Sequence[object]) -> list[int]:
+    async def _send(self, rows: Sequence[OutboxRow]) -> list[int]:
         futures = []
         for row in rows:
-            headers = [(k, v.encode()) for k, v in json.loads(row.headers)]  # type: ignore[attr-defined]
+            headers = [(k, v.encode()) for k, v in json.loads(row.headers)]
             futures.append(
                 await self.producer.kafka.send(
-                    row.topic,  # type: ignore[attr-defined]
-                    value=row.payload,  # type: ignore[attr-defined]
-                    key=row.key.encode(),  # type: ignore[attr-defined]
-                    headers=headers,
+                    row.topic, value=row.payload, key=row.key.encode(), headers=headers
                 )
             )
         results = await asyncio.gather(*futures, return_exceptions=True)
         done: list[int] = []
         blocked: set[tuple[str, str]] = set()
         for row, result in zip(rows, results, strict=True):
-            target = (row.topic, row.key)  # type: ignore[attr-defined]
+            target = (row.topic, row.key)
             if isinstance(result, BaseException) or target in blocked:
                 blocked.add(target)
                 continue
-            done.append(row.seq)  # type: ignore[attr-defined]
+            done.append(row.seq)
         if blocked:
             OUTBOX_SEND_FAILURES.inc(len(rows) - len(done))
             err = next(r for r in results if isinstance(r, BaseException))

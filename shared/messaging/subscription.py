@@ -7,19 +7,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Protocol, cast
 
 from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 
 from shared.messaging.consumer import BatchResult, IdempotentConsumer, _partition
+from shared.messaging.dead_letters import RecordLike
 
 log = logging.getLogger(__name__)
 
 
-async def _raw(msg: Any) -> Any:
+class PartitionControl(Protocol):
+    """What `settle` asks of the AIOKafkaConsumer under a batch (aiokafka is untyped)."""
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None: ...
+
+    def seek(self, partition: TopicPartition, offset: int) -> None: ...
+
+    def pause(self, *partitions: TopicPartition) -> None: ...
+
+    def resume(self, *partitions: TopicPartition) -> None: ...
+
+
+async def _raw(msg: StreamMessage[Any]) -> bytes:
     """FastStream decoder that leaves the body as bytes: the consumer decodes it itself."""
     return msg.body
 
@@ -36,7 +50,7 @@ def subscribe(
     spec = consumer.spec
 
     async def on_batch(message: KafkaMessage) -> None:
-        records: tuple[Any, ...] = message.raw_message  # type: ignore[assignment]
+        records: tuple[RecordLike, ...] = message.raw_message  # batch=True: always a tuple
         try:
             result = await consumer.process_batch(records)
         except Exception as exc:  # the dead-letter send itself failed: broker trouble
@@ -48,7 +62,8 @@ def subscribe(
         if result.complete:
             await message.ack()  # commits every partition's position: all of it is done
         else:
-            await settle(message.consumer, result)
+            # FastStream types the consumer as its own two-method protocol; it is aiokafka's.
+            await settle(cast(PartitionControl, message.consumer), result)
 
     broker.subscriber(
         *spec.topics,
@@ -67,7 +82,7 @@ def subscribe(
     )(on_batch)
 
 
-async def settle(kafka: Any, result: BatchResult) -> None:
+async def settle(kafka: PartitionControl, result: BatchResult) -> None:
     """Commit what is done; fetch the rest again; leave held partitions alone for a while."""
     if result.commit:
         await kafka.commit(result.commit)
@@ -79,7 +94,7 @@ async def settle(kafka: Any, result: BatchResult) -> None:
         loop.call_later(seconds, _resume, kafka, tp)
 
 
-def _resume(kafka: Any, tp: TopicPartition) -> None:
+def _resume(kafka: PartitionControl, tp: TopicPartition) -> None:
     try:
         kafka.resume(tp)
     except Exception:  # the partition moved to another consumer meanwhile

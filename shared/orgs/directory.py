@@ -9,9 +9,8 @@ the header alone. Lookups go through a bounded cache: a node never loads the tre
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, Select, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.clock import Clock, SystemClock
@@ -134,7 +133,7 @@ class OrgDirectory:
         stmt = select(self.table.c.org_id).where(self.table.c.hosted_by == node).limit(1)
         return await self._scalar(stmt, session)
 
-    async def _scalar(self, stmt: Any, session: AsyncSession | None) -> str | None:
+    async def _scalar(self, stmt: Select[str], session: AsyncSession | None) -> str | None:
         if session is not None:
             return (await session.execute(stmt)).scalar_one_or_none()
         async with self.db.reading() as own:

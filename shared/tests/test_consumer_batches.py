@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from aiokafka import TopicPartition
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import MESSAGING, ORGS
-from shared.contracts.envelope import envelope_for
+from shared.contracts.envelope import Envelope, envelope_for
 from shared.contracts.events import EnrollmentRefused, OrgLevel, OrgRegistered
 from shared.contracts.topics import ENROLLMENT, FEDERATION
 from shared.db import Database
-from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer, Outcome, Transient
+from shared.messaging.consumer import ConsumerSpec, Handler, IdempotentConsumer, Outcome, Transient
 from shared.migrations import upgrade_to_head
 from shared.orgs.authority import Org
 from shared.orgs.directory import OrgDirectory
@@ -67,16 +68,14 @@ def org_record(
 
 
 def consumer_for(
-    db: Database, dead: FakeDeadLetters, keys: NodeKeys, handler: object = None, **options: float
+    db: Database, dead: FakeDeadLetters, keys: NodeKeys, handler: Handler | None = None
 ) -> IdempotentConsumer:
     directory = OrgDirectory(db, ORGS, "n", "top")
     spec = ConsumerSpec(
         "org_tree", [FEDERATION], "g", {OrgRegistered: handler or directory.on_org_registered}
     )
     signatures = FederationKeys.from_file(keys.jwks_path)
-    return IdempotentConsumer(
-        spec, db, MESSAGING, dead, signatures=signatures, hold_seconds=0.2, **options
-    )
+    return IdempotentConsumer(spec, db, MESSAGING, dead, signatures=signatures, hold_seconds=0.2)
 
 
 async def org_ids(db: Database) -> list[str]:
@@ -133,7 +132,7 @@ async def test_a_transient_fault_stops_the_batch_after_the_records_already_done(
     dead = FakeDeadLetters()
     directory = OrgDirectory(db, ORGS, "n", "top")
 
-    async def flaky(session, event, envelope):  # type: ignore[no-untyped-def]
+    async def flaky(session: AsyncSession, event: OrgRegistered, envelope: Envelope) -> None:
         if event.org_id == "down":
             raise Transient("the database is away")
         await directory.on_org_registered(session, event, envelope)
@@ -168,7 +167,7 @@ def catalogue(
 ) -> IdempotentConsumer:
     directory = OrgDirectory(db, ORGS, "n", "top")
 
-    async def record(session, event, envelope):  # type: ignore[no-untyped-def]
+    async def record(session: AsyncSession, event: EnrollmentRefused, envelope: Envelope) -> None:
         seen.append(event.enrollment_id)
 
     spec = ConsumerSpec(
@@ -180,7 +179,7 @@ def catalogue(
 async def test_an_unknown_org_holds_its_partition_while_other_partitions_go_on(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    dead, seen = FakeDeadLetters(), []
+    dead, seen = FakeDeadLetters(), list[str]()
     consumer = catalogue(db, dead, seen, limit=600)
     e0, e1 = TopicPartition(ENROLLMENT, 0), TopicPartition(ENROLLMENT, 1)
     batch = [
@@ -207,7 +206,7 @@ async def test_an_unknown_org_holds_its_partition_while_other_partitions_go_on(
 async def test_a_message_held_past_the_limit_is_dead_lettered_and_the_partition_goes_on(
     db: Database,
 ) -> None:
-    dead, seen = FakeDeadLetters(), []
+    dead, seen = FakeDeadLetters(), list[str]()
     consumer = catalogue(db, dead, seen, limit=0)  # held no time at all
     batch = [refusal(0, "nobody-knows", 0), refusal(1, "top", 0)]
 
@@ -220,7 +219,7 @@ async def test_a_message_held_past_the_limit_is_dead_lettered_and_the_partition_
 
 
 async def test_a_held_message_is_handled_once_its_org_arrives(db: Database) -> None:
-    dead, seen = FakeDeadLetters(), []
+    dead, seen = FakeDeadLetters(), list[str]()
     consumer = catalogue(db, dead, seen, limit=600)
     record = refusal(0, "late", 0)
     assert await consumer.process(record) is Outcome.held

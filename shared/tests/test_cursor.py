@@ -69,11 +69,13 @@ def test_a_forged_key_cursor_is_a_422_naming_the_cursor(forged: str) -> None:
     assert caught.value.field == "cursor"
 
 
-def test_a_cursor_longer_than_the_limit_is_refused_before_it_is_decoded(monkeypatch) -> None:
+def test_a_cursor_longer_than_the_limit_is_refused_before_it_is_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def must_not_decode(*_args: object, **_kwargs: object) -> bytes:
         raise AssertionError("decoded a cursor over the length limit")
 
-    monkeypatch.setattr(cursor.base64, "b64decode", must_not_decode)
+    monkeypatch.setattr(base64, "b64decode", must_not_decode)  # the module cursor decodes with
 
     with pytest.raises(Unprocessable):
         cursor.decode_key("A" * (cursor.MAX_LENGTH + 1))

@@ -19,12 +19,21 @@ class Contact(BaseModel):
     phone: int
 
 
+class _Kept(logging.Handler):
+    """Keeps the records logged to it, unformatted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def _logged(raises: Callable[[], None]) -> logging.LogRecord:
     """The record `log.exception` writes for whatever `raises()` raises."""
-    records: list[logging.LogRecord] = []
     logger = logging.getLogger("test.logs")
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler = _Kept()
     logger.addHandler(handler)
     try:
         try:
@@ -33,7 +42,7 @@ def _logged(raises: Callable[[], None]) -> logging.LogRecord:
             logger.exception("handler failed")
     finally:
         logger.removeHandler(handler)
-    [record] = records
+    [record] = handler.records
     return record
 
 

@@ -182,6 +182,7 @@ async def test_an_unsigned_org_event_is_dead_lettered(replica: Replica) -> None:
 
 async def test_a_body_or_header_changed_after_signing_is_dead_lettered(replica: Replica) -> None:
     good = replica.signed(org("zj-hz", "zj", S, "zj", name="renamed"), "zj")
+    assert good.value is not None
     body = dataclasses.replace(good, value=good.value.replace(b"renamed", b"hijacked"))
     headers = [(k, b"bigschool/zj/x" if k == "ce_source" else v) for k, v in good.headers]
     header = dataclasses.replace(good, headers=headers)

@@ -10,7 +10,7 @@ from shared.orgs.authority import ALLOWED_PARENTS, parent_allowed
 S, E, G = OrgLevel.superior, OrgLevel.enterprise, OrgLevel.grassroots
 TOP = None
 
-ALLOWED = {(S, TOP), (S, S), (E, S), (G, E), (G, S)}
+ALLOWED: set[tuple[OrgLevel, OrgLevel | None]] = {(S, TOP), (S, S), (E, S), (G, E), (G, S)}
 EVERY_PAIR = [(level, parent) for level in OrgLevel for parent in [TOP, *OrgLevel]]
 
 
@@ -19,7 +19,10 @@ def _id(pair: tuple[OrgLevel, OrgLevel | None]) -> str:
     return f"{level.value}-under-{parent.value if parent else 'nothing'}"
 
 
-@pytest.mark.parametrize("pair", sorted(ALLOWED, key=_id), ids=_id)
+ALLOWED_IN_ORDER = sorted(ALLOWED, key=_id)
+
+
+@pytest.mark.parametrize("pair", ALLOWED_IN_ORDER, ids=_id)
 def test_a_level_may_sit_under_its_allowed_parents(pair: tuple[OrgLevel, OrgLevel | None]) -> None:
     assert parent_allowed(*pair) is True
 

@@ -11,7 +11,8 @@ from shared.db import Database
 
 
 def get_db(request: Request) -> Database:
-    return request.app.state.runtime.db
+    db: Database = request.app.state.runtime.db  # app.state is untyped by design
+    return db
 
 
 def get_context(request: Request) -> Any:

@@ -16,9 +16,11 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import (
     Column,
+    CursorResult,
     Integer,
     LargeBinary,
     MetaData,
@@ -152,7 +154,8 @@ class IdempotencyStore:
                         .where(t.c.fingerprint == claim.fingerprint)
                         .values(**response)
                     )
-                    if done.rowcount:  # type: ignore[attr-defined]
+                    # An UPDATE's result is a CursorResult; execute() is typed as a plain Result.
+                    if cast(CursorResult[Any], done).rowcount:
                         return
                 await session.execute(insert(t).values(**self._row(claim), **response))
         except IntegrityError:

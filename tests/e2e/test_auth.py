@@ -3,6 +3,7 @@ wrongly addressed token (all but health, readiness, metrics and the API document
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -37,26 +38,24 @@ def bad_tokens(keys_dir: Path, node: str) -> dict[str, str | None]:
     kid = kid_of(keys_dir / "jwks.json")
     other = Path(tempfile.mkdtemp())
     generate_keys(other, kid=kid)  # same kid, another key: a forged signature
-    claims = {
-        "issuer": "bigschool-federation",
-        "sub": "x",
-        "org": "hzsteel-rolling",
-        "roles": ["admin", "cadre", "member"],
-    }
+    claims = functools.partial(
+        issue_token,
+        kid=kid,
+        issuer="bigschool-federation",
+        sub="x",
+        org="hzsteel-rolling",
+        roles=["admin", "cadre", "member"],
+    )
     return {
         "missing": None,
-        "expired": issue_token(
+        "expired": claims(
             private,
-            kid=kid,
             node=node,
             ttl=timedelta(minutes=5),
             now=datetime.now(UTC) - timedelta(hours=1),
-            **claims,
         ),
-        "wrong signature": issue_token(
-            (other / "private.pem").read_bytes(), kid=kid, node=node, **claims
-        ),
-        "other node": issue_token(private, kid=kid, node="elsewhere", **claims),
+        "wrong signature": claims((other / "private.pem").read_bytes(), node=node),
+        "other node": claims(private, node="elsewhere"),
         "garbage": "not-a-jwt",
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -54,8 +55,12 @@ def enrol_everyone(fed: RunningFederation, members: list[dict[str, Any]], pid: s
         return list(pool.map(lambda m: enrol_until_accepted(fed, m, pid), members))
 
 
-def after(seconds: float, action: Any) -> threading.Thread:
-    thread = threading.Thread(target=lambda: (time.sleep(seconds), action()))
+def after(seconds: float, action: Callable[[], None]) -> threading.Thread:
+    def run() -> None:
+        time.sleep(seconds)
+        action()
+
+    thread = threading.Thread(target=run)
     thread.start()
     return thread
 

@@ -47,14 +47,16 @@ NODE = "zj"
 ROOT = "zj"
 ISSUER = "bigschool-federation"
 
-# (org_id, parent_id, level, hosted_by): orgs other nodes host, known here by replication.
-REPLICA = [
+# (org_id, parent_id, level, hosted_by)
+OrgRow = tuple[str, str | None, OrgLevel, str]
+# Orgs other nodes host, known here by replication.
+REPLICA: list[OrgRow] = [
     ("cn", None, OrgLevel.superior, "cn"),
     ("js", "cn", OrgLevel.superior, "js"),
     ("js-nj", "js", OrgLevel.grassroots, "js"),
 ]
 # The subtree this node hosts.
-LOCAL = [
+LOCAL: list[OrgRow] = [
     ("zj", "cn", OrgLevel.superior, NODE),
     ("zj-hz", "zj", OrgLevel.superior, NODE),
     ("hzsteel", "zj-hz", OrgLevel.enterprise, NODE),
@@ -96,7 +98,6 @@ class Service:
 
 TokenFactory = Callable[..., dict[str, str]]
 OutboxReader = Callable[[Database], Awaitable[list[OutboxRow]]]
-OrgRow = tuple[str, str | None, OrgLevel, str]
 OrgSeeder = Callable[..., Awaitable[None]]
 ContextFactory = Callable[..., tuple[Context, Database]]
 

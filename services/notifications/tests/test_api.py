@@ -20,7 +20,7 @@ async def api(node) -> AsyncIterator[httpx.AsyncClient]:
 async def notified_member(node, notices: int = 1) -> str:
     """A member of `steel-rolling` with `notices` in-app items, one a minute apart."""
     member = await node.add_member(email=None)
-    kinds = [EnrollmentWaitlisted, EnrollmentRefused]
+    kinds = (EnrollmentWaitlisted, EnrollmentRefused)
     for n in range(notices):
         await node.decide(member.member_id, kinds[n % 2])
         await node.dispatcher.dispatch_once()
@@ -62,7 +62,7 @@ async def test_the_inbox_pages_with_a_cursor_without_gaps_or_repeats(
     seen: list[str] = []
     cursor: str | None = None
     for _ in range(3):
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         body = (await api.get("/inbox", params=params, headers=as_member(node, me))).json()
         seen += [i["item_id"] for i in body["items"]]
         cursor = body["next_cursor"]

@@ -6,10 +6,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from deploy.local.ports import free_port
 from deploy.local.smtp import SmtpSink
 from notifications import dispatcher as dispatcher_module
+from notifications.models import Delivery
+from notifications.service.context import Context
 from shared.contracts.events import EnrollmentWaitlisted
 from shared.messaging.consumer import Outcome
 
@@ -205,13 +208,13 @@ async def test_the_dispatcher_survives_a_database_fault_and_carries_on(
 ) -> None:
     member = await node.add_member()
     await node.decide(member.member_id)
-    real_claim, faults = dispatcher_module.claim_due, []
+    real_claim, faults = dispatcher_module.claim_due, list[str]()
 
-    async def flaky_claim(*args: object) -> object:
+    async def flaky_claim(session: AsyncSession, ctx: Context, limit: int) -> list[Delivery]:
         if not faults:
             faults.append("down")
             raise OperationalError("SELECT", {}, Exception("connection refused"))
-        return await real_claim(*args)
+        return await real_claim(session, ctx, limit)
 
     monkeypatch.setattr(dispatcher_module, "claim_due", flaky_claim)
     worker = asyncio.create_task(node.dispatcher.run())

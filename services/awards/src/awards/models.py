@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, MetaData, String
+from sqlalchemy import Float, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, new_metadata
@@ -14,7 +14,7 @@ from shared.web.idempotency import idempotency_table
 
 
 class Base(DeclarativeBase):
-    metadata: MetaData = new_metadata()
+    metadata = new_metadata()
 
 
 MESSAGING = messaging_tables(Base.metadata)

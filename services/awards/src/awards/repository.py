@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, and_, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,13 +16,15 @@ from awards.models import EligibilityFact as Fact
 
 # Newest first; the fact id breaks ties so that a cursor position is exact.
 FactPosition = tuple[datetime, str]
+# The column types of a SELECT that a filter below narrows (and leaves as they were).
+Columns = TypeVarTuple("Columns")
 
 
 async def get_fact(session: AsyncSession, fact_id: str) -> Fact | None:
     return await session.get(Fact, fact_id)
 
 
-def _in_scope(stmt: Select[Any], scope: FactScope) -> Select[Any]:
+def _in_scope(stmt: Select[*Columns], scope: FactScope) -> Select[*Columns]:
     stmt = stmt.where(Fact.member_id == scope.member_id)
     if scope.home_org is not None:
         stmt = stmt.where(Fact.home_org == scope.home_org)
@@ -56,7 +58,9 @@ async def home_orgs_between(session: AsyncSession, start: datetime, end: datetim
     return list((await session.execute(stmt)).scalars())
 
 
-def _in_orgs(stmt: Select[Any], orgs: Sequence[str], start: datetime, end: datetime) -> Select[Any]:
+def _in_orgs(
+    stmt: Select[*Columns], orgs: Sequence[str], start: datetime, end: datetime
+) -> Select[*Columns]:
     return stmt.where(Fact.home_org.in_(orgs), Fact.occurred_at >= start, Fact.occurred_at < end)
 
 

@@ -59,9 +59,6 @@ class Dispatcher:
         self.last_error: str | None = None
         self._wake = CommitSignal(db)
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def run(self) -> None:
         pause = self.poll_seconds
         while True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, new_metadata
@@ -15,7 +15,7 @@ from shared.web.idempotency import idempotency_table
 
 
 class Base(DeclarativeBase):
-    metadata: MetaData = new_metadata()
+    metadata = new_metadata()
 
 
 MESSAGING = messaging_tables(Base.metadata)

@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain.deliveries import Status
-from notifications.models import Delivery, DeliveryAttempt, InboxItem, Recipient
-from shared.db import upsert
+from notifications.models import Base, Delivery, DeliveryAttempt, InboxItem, Recipient
+from shared.db import dialect_insert, upsert
 
 
 async def insert_ignoring_duplicates(
-    session: AsyncSession, model: Any, values: dict[str, Any]
+    session: AsyncSession, model: type[Base], values: dict[str, Any]
 ) -> bool:
     """INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite); True when a row was added."""
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    stmt = dialect_insert(session, model).values(**values).on_conflict_do_nothing()
+    # An INSERT's result is a CursorResult; Session.execute is typed to return a plain Result.
+    result = cast(CursorResult[Any], await session.execute(stmt))
+    return bool(result.rowcount)
 
 
 # -- recipients ---------------------------------------------------------------------------------
 async def save_recipient(session: AsyncSession, values: dict[str, Any]) -> None:
-    await upsert(session, Recipient.__table__, values, ["member_id"])
+    await upsert(session, Recipient, values, ["member_id"])
 
 
 async def get_recipient(session: AsyncSession, member_id: str) -> Recipient | None:
