@@ -63,6 +63,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Any, Envelope], Awaitable[None]]
 Relevance = Callable[[tuple[str, ...]], Awaitable[bool]]
+# Loads, once for a polled batch, what its events' handlers will need (in the same session).
+Preload = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
 
 
 class Transient(Exception):
@@ -114,6 +116,7 @@ class ConsumerSpec:
     routes: dict[type[Event], Handler]
     relevant: Relevance | None = None
     description: str = ""
+    preload: Preload | None = None
 
 
 @dataclass
@@ -261,18 +264,54 @@ class IdempotentConsumer:
         return prepared
 
     async def _apply_batch(self, prepared: list[_Prepared]) -> list[Outcome]:
-        outcomes: list[Outcome] = []
+        """The whole batch in one transaction: one statement finds the events handled
+        before, one records the new ones, the spec's `preload` loads what they need, then
+        each handler runs in order."""
+        outcomes = [Outcome.filtered if item.filtered else Outcome.ignored for item in prepared]
         started = time.perf_counter()
         async with self.db.transaction() as session:
-            for item in prepared:
-                if item.handler is None or item.event is None:
-                    outcomes.append(Outcome.filtered if item.filtered else Outcome.ignored)
+            todo = [i for i, item in enumerate(prepared) if item.handler and item.event]
+            seen = await self._seen_many(session, [prepared[i].envelope.id for i in todo])
+            fresh: list[int] = []
+            for i in todo:
+                ce_id = prepared[i].envelope.id
+                if ce_id in seen:
+                    outcomes[i] = Outcome.duplicate
                     continue
-                outcomes.append(
-                    await self._handle(session, item.event, item.envelope, item.handler)
+                seen.add(ce_id)  # the same event twice in one batch: handled once
+                fresh.append(i)
+            if fresh:
+                now = self.clock.now()
+                await session.execute(
+                    insert(self.processed),
+                    [
+                        {
+                            "handler": self.spec.name,
+                            "ce_id": prepared[i].envelope.id,
+                            "processed_at": now,
+                        }
+                        for i in fresh
+                    ],
                 )
+                if self.spec.preload is not None:
+                    await self.spec.preload(session, [prepared[i].event for i in fresh])
+            for i in fresh:
+                item = prepared[i]
+                assert item.event is not None and item.handler is not None
+                await self._run_handler(session, item.event, item.envelope, item.handler)
+                outcomes[i] = Outcome.handled
         HANDLER_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
         return outcomes
+
+    async def _seen_many(self, session: AsyncSession, ce_ids: list[str]) -> set[str]:
+        if not ce_ids:
+            return set()
+        found = await session.execute(
+            select(self.processed.c.ce_id).where(
+                self.processed.c.handler == self.spec.name, self.processed.c.ce_id.in_(ce_ids)
+            )
+        )
+        return set(found.scalars())
 
     def _verify(self, headers: dict[str, str], record: RecordLike, envelope: Envelope) -> None:
         assert self.signatures is not None  # checked in __init__ for signed routes
@@ -378,12 +417,18 @@ class IdempotentConsumer:
                 handler=self.spec.name, ce_id=envelope.id, processed_at=self.clock.now()
             )
         )
+        await self._run_handler(session, event, envelope, handler)
+        return Outcome.handled
+
+    @staticmethod
+    async def _run_handler(
+        session: AsyncSession, event: Event, envelope: Envelope, handler: Handler
+    ) -> None:
         token = set_traceparent(envelope.traceparent)
         try:
             await handler(session, event, envelope)
         finally:
             reset_traceparent(token)
-        return Outcome.handled
 
     async def _seen(self, session: AsyncSession, ce_id: str) -> bool:
         # Read inside the handler's transaction: a concurrent twin fails on the primary key

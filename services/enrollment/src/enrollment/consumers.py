@@ -6,7 +6,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.service.context import Context
-from enrollment.service.enrollments import decide_enrollment, record_outcome
+from enrollment.service.enrollments import (
+    decide_enrollment,
+    preload_outcomes,
+    preload_requests,
+    record_outcome,
+)
 from enrollment.service.programmes import copy_programme
 from shared.contracts import topics
 from shared.contracts.envelope import Envelope
@@ -40,6 +45,7 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
             topics=[topics.inbox(settings.node_id)],
             group_id=settings.group_id("requests"),
             routes={EnrollmentRequested: on_request},
+            preload=preload_requests,
             description="Decides enrollment requests for programmes this node owns.",
         ),
         ConsumerSpec(
@@ -53,6 +59,7 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
                 EnrollmentRefused: on_outcome,
             },
             relevant=ctx.orgs.relevant,
+            preload=preload_outcomes,
             description="Copies programmes open to this node and learns enrollment outcomes.",
         ),
     ]

@@ -1,11 +1,29 @@
-"""All SQL of the enrollment service."""
+"""All SQL of the enrollment service.
+
+Consumers take a polled batch in one transaction; `preload_*` loads what every event of the
+batch needs in one statement each, and the per-event lookups below answer from what was
+loaded (kept in `session.info`, so it lives exactly as long as the transaction).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import Enrollment, Member, Programme, Seat
+
+_LOCKED = "enrollment.locked_programmes"  # programme_id -> Programme, locked in this transaction
+_SEATS = "enrollment.seats"  # enrollment_id -> Seat | None
+_SEATS_OF = "enrollment.seats_of_member"  # (programme_id, member_id) -> Seat | None
+_ENROLLMENTS = "enrollment.enrollments"  # enrollment_id -> Enrollment | None
+
+
+def _cache(session: AsyncSession, name: str) -> dict[Any, Any]:
+    cache: dict[Any, Any] = session.info.setdefault(name, {})
+    return cache
 
 
 async def get_member(session: AsyncSession, member_id: str) -> Member | None:
@@ -15,11 +33,35 @@ async def get_member(session: AsyncSession, member_id: str) -> Member | None:
 async def get_programme(
     session: AsyncSession, programme_id: str, *, lock: bool = False
 ) -> Programme | None:
-    # FOR UPDATE on PostgreSQL; SQLite transactions are already exclusive (BEGIN IMMEDIATE).
+    """With `lock`, the row stays locked to the end of the transaction (FOR UPDATE on
+    PostgreSQL; SQLite write transactions are exclusive anyway): asked again, it is not
+    read again."""
+    locked = _cache(session, _LOCKED)
+    if lock and programme_id in locked:
+        return locked[programme_id]
     stmt = select(Programme).where(Programme.programme_id == programme_id)
     if lock:
         stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    programme = (await session.execute(stmt)).scalar_one_or_none()
+    if lock:
+        locked[programme_id] = programme
+    return programme
+
+
+async def lock_programmes(session: AsyncSession, programme_ids: Iterable[str]) -> None:
+    """Lock several programmes at once, in id order (two batches never deadlock)."""
+    locked = _cache(session, _LOCKED)
+    wanted = sorted(set(programme_ids) - set(locked))
+    if not wanted:
+        return
+    stmt = (
+        select(Programme)
+        .where(Programme.programme_id.in_(wanted))
+        .order_by(Programme.programme_id)
+        .with_for_update()
+    )
+    found = {p.programme_id: p for p in (await session.execute(stmt)).scalars()}
+    locked.update({pid: found.get(pid) for pid in wanted})
 
 
 async def list_programmes(
@@ -31,16 +73,60 @@ async def list_programmes(
     return list((await session.execute(stmt)).scalars())
 
 
+async def preload_seats(
+    session: AsyncSession, enrollment_ids: Iterable[str], pairs: Iterable[tuple[str, str]]
+) -> None:
+    """The seats already decided for these enrollments and (programme, member) pairs."""
+    by_id, by_pair = _cache(session, _SEATS), _cache(session, _SEATS_OF)
+    ids, wanted = set(enrollment_ids), set(pairs)
+    programmes, members = {p for p, _ in wanted}, {m for _, m in wanted}
+    stmt = select(Seat).where(
+        Seat.enrollment_id.in_(ids)
+        | (Seat.programme_id.in_(programmes) & Seat.member_id.in_(members))
+    )
+    for seat in (await session.execute(stmt)).scalars():
+        by_id[seat.enrollment_id] = seat
+        by_pair[(seat.programme_id, seat.member_id)] = seat
+    for enrollment_id in ids:
+        by_id.setdefault(enrollment_id, None)
+    for pair in wanted:
+        by_pair.setdefault(pair, None)
+
+
 async def get_seat(session: AsyncSession, enrollment_id: str) -> Seat | None:
+    by_id = _cache(session, _SEATS)
+    if enrollment_id in by_id:
+        return by_id[enrollment_id]
     return await session.get(Seat, enrollment_id)
 
 
 async def seat_of_member(session: AsyncSession, programme_id: str, member_id: str) -> Seat | None:
+    by_pair = _cache(session, _SEATS_OF)
+    if (programme_id, member_id) in by_pair:
+        return by_pair[(programme_id, member_id)]
     stmt = select(Seat).where(Seat.programme_id == programme_id, Seat.member_id == member_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+def add_seat(session: AsyncSession, seat: Seat) -> None:
+    session.add(seat)
+    _cache(session, _SEATS)[seat.enrollment_id] = seat
+    _cache(session, _SEATS_OF)[(seat.programme_id, seat.member_id)] = seat
+
+
+async def preload_enrollments(session: AsyncSession, enrollment_ids: Iterable[str]) -> None:
+    cache, ids = _cache(session, _ENROLLMENTS), set(enrollment_ids)
+    stmt = select(Enrollment).where(Enrollment.enrollment_id.in_(ids))
+    for enrollment in (await session.execute(stmt)).scalars():
+        cache[enrollment.enrollment_id] = enrollment
+    for enrollment_id in ids:
+        cache.setdefault(enrollment_id, None)
+
+
 async def get_enrollment(session: AsyncSession, enrollment_id: str) -> Enrollment | None:
+    cache = _cache(session, _ENROLLMENTS)
+    if enrollment_id in cache:
+        return cache[enrollment_id]
     return await session.get(Enrollment, enrollment_id)
 
 

@@ -7,7 +7,7 @@ from enrollment.api.deps import Ctx, Db
 from enrollment.api.members import manages
 from enrollment.errors import Forbidden, NotFound
 from enrollment.schemas import EnrollmentIn, EnrollmentOut
-from enrollment.service.enrollments import request_enrollment
+from enrollment.service.enrollments import check_request, request_enrollment
 from shared.auth.dependencies import CurrentPrincipal
 from shared.web.fields import Id
 
@@ -27,11 +27,14 @@ async def enrol(
     member_id = body.member_id or who.member_id
     if member_id is None:
         raise Forbidden("a member token, or a cadre naming member_id, is required")
-    async with db.transaction() as session:
+    # Reads first, outside the write transaction (on SQLite the write lock is database-wide).
+    async with db.reading() as session:
         member = await repository.get_member(session, member_id)
         if member is None or not (who.member_id == member_id or manages(who, member.home_org)):
             raise NotFound(f"member {member_id} not found", field="member_id")
-        enrollment = await request_enrollment(session, ctx, member, body.programme_id)
+        programme = await check_request(session, ctx, member, body.programme_id)
+    async with db.transaction() as session:
+        enrollment = await request_enrollment(session, ctx, member, programme)
     response.headers["Location"] = f"/enrollments/{enrollment.enrollment_id}"
     return EnrollmentOut.model_validate(enrollment)
 

@@ -4,6 +4,7 @@ learns the outcome. One code path whether or not the owner is local."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,18 +22,27 @@ from shared.contracts.events import (
     EnrollmentWaitlisted,
 )
 
+_OUTCOMES = (EnrollmentConfirmed, EnrollmentWaitlisted, EnrollmentRefused)
+
 
 async def in_audience(ctx: Context, session: AsyncSession, programme: Programme, org: str) -> bool:
-    for root in programme.audience:
-        if await ctx.orgs.is_within(org, root, session):
-            return True
-    return False
+    # Asked for every request of a batch: remembered for the transaction.
+    known: dict[tuple[str, str], bool] = session.info.setdefault("enrollment.audience", {})
+    key = (programme.programme_id, org)
+    if key not in known:
+        known[key] = False
+        for root in programme.audience:
+            if await ctx.orgs.is_within(org, root, session):
+                known[key] = True
+                break
+    return known[key]
 
 
-async def request_enrollment(
+async def check_request(
     session: AsyncSession, ctx: Context, member: Member, programme_id: str
-) -> Enrollment:
-    """Home node: record the request and send it to the owner's inbox."""
+) -> Programme:
+    """Home node, before anything is written: may the member ask for a seat? Reads only,
+    so on SQLite it runs without the write lock."""
     programme = await repository.get_programme(session, programme_id)
     if programme is None:
         raise NotFound(f"programme {programme_id} is not known here", field="programme_id")
@@ -40,10 +50,24 @@ async def request_enrollment(
         raise Unprocessable(
             "the member's org is not in this programme's audience", field="programme_id"
         )
-    if await repository.active_enrollment(session, programme_id, member.member_id):
+    await _check_not_enrolled(session, programme_id, member.member_id)
+    return programme
+
+
+async def _check_not_enrolled(session: AsyncSession, programme_id: str, member_id: str) -> None:
+    if await repository.active_enrollment(session, programme_id, member_id):
         raise Conflict(
             "the member already has an enrollment for this programme", field="programme_id"
         )
+
+
+async def request_enrollment(
+    session: AsyncSession, ctx: Context, member: Member, programme: Programme
+) -> Enrollment:
+    """Home node: record the request (checked by `check_request`) and send it to the owner's
+    inbox. The one check a concurrent request could have changed is made again here."""
+    programme_id = programme.programme_id
+    await _check_not_enrolled(session, programme_id, member.member_id)
     now = ctx.clock.now()
     enrollment = Enrollment(
         enrollment_id=str(uuid.uuid4()),
@@ -68,6 +92,18 @@ async def request_enrollment(
         topic=topics.inbox(programme.owner_node),
     )
     return enrollment
+
+
+async def preload_requests(session: AsyncSession, requests: Sequence[EnrollmentRequested]) -> None:
+    """Owner node, once per polled batch: lock its programmes (in id order) and load the
+    seats already decided for its requests and members — then each decision is a few
+    in-memory checks and two inserts."""
+    await repository.lock_programmes(session, (r.programme_id for r in requests))
+    await repository.preload_seats(
+        session,
+        (r.enrollment_id for r in requests),
+        ((r.programme_id, r.member_id) for r in requests),
+    )
 
 
 async def decide_enrollment(session: AsyncSession, ctx: Context, req: EnrollmentRequested) -> None:
@@ -111,7 +147,8 @@ async def decide_enrollment(session: AsyncSession, ctx: Context, req: Enrollment
     programme.next_sequence += 1
     if decision.status is SeatStatus.confirmed:
         programme.confirmed_count += 1
-    session.add(
+    repository.add_seat(
+        session,
         Seat(
             enrollment_id=req.enrollment_id,
             programme_id=req.programme_id,
@@ -121,7 +158,7 @@ async def decide_enrollment(session: AsyncSession, ctx: Context, req: Enrollment
             status=decision.status.value,
             sequence=decision.sequence,
             decided_at=now,
-        )
+        ),
     )
     if decision.status is SeatStatus.confirmed:
         event: Event = EnrollmentConfirmed(
@@ -137,6 +174,13 @@ async def decide_enrollment(session: AsyncSession, ctx: Context, req: Enrollment
 
 async def _announce(session: AsyncSession, ctx: Context, event: Event) -> None:
     await ctx.outbox.stage(session, event, topic=topics.ENROLLMENT)
+
+
+async def preload_outcomes(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Home node, once per polled batch: the enrollments the decisions are about."""
+    ids = [e.enrollment_id for e in events if isinstance(e, _OUTCOMES)]
+    if ids:
+        await repository.preload_enrollments(session, ids)
 
 
 async def record_outcome(
