@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import tempfile
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -23,6 +25,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from sqlalchemy import Table, text
 from starlette.middleware.base import RequestResponseEndpoint
+from uvicorn.importer import import_from_string
 
 from shared.auth.tokens import TokenVerifier
 from shared.clock import Clock, SystemClock
@@ -130,6 +133,8 @@ class ServiceRuntime:
 
     # -- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
+        settings = self.settings
+        configure_logging(settings.service, settings.node_id, settings.log_level)
         if self.settings.migrate_on_start:
             await upgrade_to_head(self.migrations_dir, self.settings.database_url)
         # Topics are provisioned (shared.kafka.provision); a node's principal cannot create them.
@@ -217,15 +222,33 @@ class ServiceRuntime:
 
         return app
 
-    def serve(self, app: FastAPI) -> None:
-        configure_logging(self.settings.service, self.settings.node_id, self.settings.log_level)
-        uvicorn.run(
-            app,
-            host=self.settings.http_host,
-            port=self.settings.http_port,
-            log_config=None,
-            access_log=False,
-        )
+
+def serve(factory: str) -> None:
+    """Run one service: `python -m enrollment` calls `serve("enrollment.app:create_app")`.
+
+    With `BIGSCHOOL_HTTP_WORKERS` > 1 (PostgreSQL), the database is migrated once here, then
+    each worker process builds its own app: its consumers join the same groups (Kafka shares
+    the partitions among them), its outbox relay waits for the one lease, and HTTP requests
+    are spread over all of them."""
+    app: FastAPI = import_from_string(factory)()
+    runtime: ServiceRuntime = app.state.runtime
+    settings = runtime.settings
+    configure_logging(settings.service, settings.node_id, settings.log_level)
+    options: dict[str, Any] = {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
+    }
+    if settings.http_workers == 1:
+        uvicorn.run(app, **options)
+        return
+    if settings.migrate_on_start:
+        asyncio.run(upgrade_to_head(runtime.migrations_dir, settings.database_url))
+    os.environ["BIGSCHOOL_MIGRATE_ON_START"] = "false"  # the workers inherit it
+    # Each worker writes its metrics to files there; /metrics adds them all up.
+    os.environ.setdefault(ops.MULTIPROCESS_ENV, tempfile.mkdtemp(prefix="bigschool-metrics-"))
+    uvicorn.run(factory, factory=True, workers=settings.http_workers, **options)
 
 
 def _federation_keys(settings: ServiceSettings) -> FederationKeys:

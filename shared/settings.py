@@ -30,6 +30,9 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_workers: int = Field(
+        1, ge=1, le=64, description="Processes serving this service (PostgreSQL: more than one)."
+    )
     migrate_on_start: bool = True
 
     # Security: RS256 tokens from the federation's issuer, audience bigschool:<node>.

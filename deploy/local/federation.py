@@ -155,6 +155,7 @@ def launch(
     database_urls: dict[str, dict[str, str]] | None = None,
     ports: dict[str, dict[str, int]] | None = None,
     extra_env: dict[str, str] | None = None,
+    service_env: dict[str, dict[str, str]] | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> Iterator[Federation]:
     """Provision the cluster for both demo nodes (topics, one principal per node, ACLs), start
@@ -179,6 +180,7 @@ def launch(
             smtp_port=smtp_port,
             ports=(ports or {}).get(node, {}),
             extra_env=extra_env or {},
+            service_env=service_env or {},
         )
         for node, root in ROOTS.items()
     }

@@ -67,19 +67,27 @@ class ServiceProcess:
         raise TimeoutError(f"{self.service} not ready after {timeout}s:\n{self.log_tail()}")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown hooks, as in a crash."""
+        """SIGKILL to the whole process group (the server and its workers): no shutdown
+        hooks, as in a crash."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+            self.signal(signal.SIGKILL)
             self.proc.wait()
 
     def stop(self, timeout: float = 20) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(signal.SIGTERM)  # the server stops its own workers
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+
+    def signal(self, sig: signal.Signals) -> None:
+        assert self.proc is not None
+        try:
+            os.killpg(self.proc.pid, sig)  # pgid == pid: started with start_new_session
+        except ProcessLookupError:
+            pass
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
@@ -103,6 +111,7 @@ class Node:
     database_urls: dict[str, str] = field(default_factory=dict)
     smtp_port: int = 8025
     extra_env: dict[str, str] = field(default_factory=dict)
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per service
     ports: dict[str, int] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
@@ -126,6 +135,7 @@ class Node:
                 "BIGSCHOOL_FEDERATION_JWKS_PATH": str(self.federation_jwks_path),
                 "BIGSCHOOL_SMTP_PORT": str(self.smtp_port),
                 **self.extra_env,
+                **self.service_env.get(service, {}),
             }
             self.services[service] = ServiceProcess(
                 service, port, env, self.data_dir / f"{service}.log"

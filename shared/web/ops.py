@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 Check = Callable[[], Awaitable[None]]
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 router = APIRouter(tags=["operations"])
 
@@ -34,4 +37,10 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics")
 async def metrics() -> Response:
+    if os.environ.get(MULTIPROCESS_ENV):
+        # Several worker processes (BIGSCHOOL_HTTP_WORKERS): the sum of all of them, whichever
+        # worker answers.
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped in the library
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -62,6 +62,9 @@ def running_federation(
             partitions=3,
             database_urls=urls,
             extra_env=FAST_FAILOVER,
+            # Production-like: enrollment runs as two worker processes per node (shared
+            # consumer groups, one relay lease), the rest as one.
+            service_env={"enrollment": {"BIGSCHOOL_HTTP_WORKERS": "2"}},
         ) as federation,
     ):
         yield RunningFederation(

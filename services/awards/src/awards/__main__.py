@@ -1,11 +1,10 @@
 """Entrypoint: `python -m awards` runs HTTP, consumers and the outbox relay in one process."""
 
-from awards.app import create_app
+from shared.runtime import serve
 
 
 def main() -> None:
-    app = create_app()
-    app.state.runtime.serve(app)
+    serve("awards.app:create_app")
 
 
 if __name__ == "__main__":

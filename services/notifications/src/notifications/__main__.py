@@ -1,11 +1,10 @@
 """Entrypoint: `python -m notifications` runs HTTP, consumers and the dispatcher in one process."""
 
-from notifications.app import create_app
+from shared.runtime import serve
 
 
 def main() -> None:
-    app = create_app()
-    app.state.runtime.serve(app)
+    serve("notifications.app:create_app")
 
 
 if __name__ == "__main__":
