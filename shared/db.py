@@ -140,8 +140,11 @@ class CommitSignal:
     async def wait(self, seconds: float) -> None:
         """Sleep until the next commit, or for `seconds` at the most."""
         self._event.clear()
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # lands just as the event fires, and a stopping worker would then not stop.
         with suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout=seconds)
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
 
 
 Insertable = Table | type[DeclarativeBase]

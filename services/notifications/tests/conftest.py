@@ -248,6 +248,7 @@ async def make_node(
 
     yield build
     for node in nodes:
+        await node.dispatcher.mailer.close()  # its pooled SMTP connections
         await node.db.dispose()
 
 

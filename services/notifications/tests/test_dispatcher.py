@@ -163,14 +163,14 @@ async def test_a_crash_between_sending_and_marking_resends_with_the_same_message
 ) -> None:
     member = await node.add_member()
     await node.decide(member.member_id)
-    real_record = dispatcher_module.record_result
+    real_record = dispatcher_module.record_results
 
     async def database_gone(*_args: object) -> None:
         raise OperationalError("UPDATE deliveries", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(dispatcher_module, "record_result", database_gone)
+    monkeypatch.setattr(dispatcher_module, "record_results", database_gone)
     await node.dispatcher.dispatch_once()
-    monkeypatch.setattr(dispatcher_module, "record_result", real_record)
+    monkeypatch.setattr(dispatcher_module, "record_results", real_record)
     assert (await node.delivery(member.member_id, "email")).status == "pending"
 
     node.clock.advance(node.settings.dispatch_lease_seconds)

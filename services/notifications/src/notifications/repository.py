@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain.deliveries import Status
@@ -32,6 +33,16 @@ async def get_recipient(session: AsyncSession, member_id: str) -> Recipient | No
     return await session.get(Recipient, member_id)
 
 
+async def recipients_by_id(
+    session: AsyncSession, member_ids: Collection[str]
+) -> dict[str, Recipient]:
+    """The known recipients among `member_ids`, in one query."""
+    if not member_ids:
+        return {}
+    stmt = select(Recipient).where(Recipient.member_id.in_(member_ids))
+    return {r.member_id: r for r in (await session.execute(stmt)).scalars()}
+
+
 # -- deliveries ---------------------------------------------------------------------------------
 async def due_deliveries(session: AsyncSession, *, now: datetime, limit: int) -> list[Delivery]:
     """Due pending rows, oldest first, locked against other dispatchers (PostgreSQL: SKIP
@@ -55,9 +66,40 @@ async def postpone(session: AsyncSession, delivery_ids: list[str], until: dateti
     )
 
 
-async def lock_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:
-    stmt = select(Delivery).where(Delivery.delivery_id == delivery_id).with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def lock_pending_state(
+    session: AsyncSession, delivery_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """What settling needs of each row of `delivery_ids` (not its data), locked for this
+    transaction, in one query — in id order, so that two transactions locking overlapping
+    groups cannot deadlock."""
+    columns = (
+        Delivery.delivery_id,
+        Delivery.member_id,
+        Delivery.event_type,
+        Delivery.status,
+        Delivery.attempts,
+        Delivery.last_error,
+        Delivery.sent_at,
+    )
+    stmt = (
+        select(*columns)
+        .where(Delivery.delivery_id.in_(delivery_ids))
+        .order_by(Delivery.delivery_id)
+        .with_for_update()
+    )
+    rows = (await session.execute(stmt)).mappings()
+    return {row["delivery_id"]: dict(row) for row in rows}
+
+
+async def settle_deliveries(
+    session: AsyncSession, changes: list[dict[str, Any]], attempts: list[dict[str, Any]]
+) -> None:
+    """New states by primary key (one executemany UPDATE) and their attempt log lines (one
+    multi-row INSERT)."""
+    if changes:
+        await session.execute(update(Delivery), changes)
+    if attempts:
+        await session.execute(insert(DeliveryAttempt), attempts)
 
 
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:
@@ -102,3 +144,10 @@ async def unread_count(session: AsyncSession, member_id: str) -> int:
 
 async def get_inbox_item(session: AsyncSession, item_id: str) -> InboxItem | None:
     return await session.get(InboxItem, item_id)
+
+
+async def insert_inbox_items(session: AsyncSession, items: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT … ON CONFLICT DO NOTHING: an item that exists stays as it is."""
+    if items:
+        stmt = dialect_insert(session, InboxItem).values(items).on_conflict_do_nothing()
+        await session.execute(stmt)

@@ -1,4 +1,5 @@
-"""The dispatcher's use cases: claim due deliveries, deliver in-app, settle an attempt.
+"""The dispatcher's use cases: claim due deliveries (and load their recipients), settle a
+group of finished attempts (in-app items included) in one transaction.
 
 A claim is a lease: the claiming transaction moves the rows' `next_attempt_at` past the
 lease, so no other dispatcher takes them while this one sends; if this one dies, the rows
@@ -7,14 +8,16 @@ are due again when the lease ends (and an e-mail may be resent with the same Mes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import repository
 from notifications.domain.deliveries import AttemptOutcome, Status, settle
-from notifications.models import Delivery, DeliveryAttempt, InboxItem
+from notifications.models import Delivery, Recipient
 from notifications.service.context import Context
 from notifications.templates import Rendered
 
@@ -47,43 +50,59 @@ async def claim_due(session: AsyncSession, ctx: Context, limit: int) -> list[Del
     return batch
 
 
-async def record_result(
-    session: AsyncSession, ctx: Context, delivery_id: str, result: Result
-) -> Status | None:
-    """Settle the attempt; None when the delivery is no longer pending (another dispatcher
-    finished it after our lease ran out)."""
-    delivery = await repository.lock_delivery(session, delivery_id)
-    if delivery is None or delivery.status != Status.pending:
-        return None
-    return _settle(session, ctx, delivery, result)
+@dataclass(frozen=True)
+class Finished:
+    """One delivery's attempt, done and waiting to be recorded. `inbox` (in-app only) is the
+    item's text: the item is created in the transaction that marks the delivery `sent`."""
+
+    delivery_id: str
+    channel: str
+    result: Result
+    inbox: Rendered | None = None
 
 
-async def deliver_inapp(
-    session: AsyncSession, ctx: Context, delivery_id: str, message: Rendered
-) -> Status | None:
-    """The inbox item and the `sent` mark in one transaction: in-app is exactly once."""
-    delivery = await repository.lock_delivery(session, delivery_id)
-    if delivery is None or delivery.status != Status.pending:
-        return None
-    await repository.insert_ignoring_duplicates(
-        session,
-        InboxItem,
-        {
-            "item_id": delivery.delivery_id,
-            "member_id": delivery.member_id,
-            "event_type": delivery.event_type,
-            "title": message.title,
-            "body": message.body,
-            "created_at": ctx.clock.now(),
-            "read_at": None,
-        },
-    )
-    return _settle(session, ctx, delivery, SENT)
+async def recipients_of(
+    session: AsyncSession, deliveries: Sequence[Delivery]
+) -> dict[str, Recipient]:
+    """The recipients of a claimed batch, in one query; a member not known yet is missing."""
+    return await repository.recipients_by_id(session, {d.member_id for d in deliveries})
 
 
-def _settle(session: AsyncSession, ctx: Context, delivery: Delivery, result: Result) -> Status:
+async def record_results(
+    session: AsyncSession, ctx: Context, finished: Sequence[Finished]
+) -> list[Status | None]:
+    """Settle a group of attempts in one transaction: each delivery's status and its line in
+    the attempt log, and for in-app the inbox item with its `sent` mark (so exactly once).
+    None for a delivery no longer pending (another dispatcher finished it after our lease).
+    A handful of statements for the whole group, whatever its size."""
+    rows = await repository.lock_pending_state(session, {f.delivery_id for f in finished})
     now = ctx.clock.now()
-    attempt = delivery.attempts + 1
+    changes: list[dict[str, Any]] = []
+    attempts: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    statuses: list[Status | None] = []
+    for done in finished:
+        row = rows.get(done.delivery_id)
+        if row is None or row["status"] != Status.pending:
+            statuses.append(None)
+            continue
+        change, attempt = _settle(ctx, row, done.result, now)
+        row.update(change)  # the same delivery twice in a group: the second finds it settled
+        changes.append(change)
+        attempts.append(attempt)
+        if done.inbox is not None and change["status"] == Status.sent:
+            items.append(_inbox_item(row, done.inbox, now))
+        statuses.append(Status(change["status"]))
+    await repository.settle_deliveries(session, changes, attempts)
+    await repository.insert_inbox_items(session, items)
+    return statuses
+
+
+def _settle(
+    ctx: Context, row: dict[str, Any], result: Result, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The delivery's new state and its line in the attempt log."""
+    attempt = row["attempts"] + 1
     transition = settle(
         result.outcome,
         attempt=attempt,
@@ -91,20 +110,31 @@ def _settle(session: AsyncSession, ctx: Context, delivery: Delivery, result: Res
         now=now,
         permanent=result.permanent,
     )
-    delivery.attempts = attempt
-    delivery.status = transition.status.value
-    delivery.next_attempt_at = transition.next_attempt_at
-    if result.error_type:
-        delivery.last_error = result.error_type
-    if transition.status is Status.sent:
-        delivery.sent_at = now
-    session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.delivery_id,
-            attempt=attempt,
-            at=now,
-            outcome=transition.outcome.value,
-            error_type=result.error_type,
-        )
-    )
-    return transition.status
+    change = {
+        "delivery_id": row["delivery_id"],
+        "status": transition.status.value,
+        "attempts": attempt,
+        "next_attempt_at": transition.next_attempt_at,
+        "last_error": result.error_type or row["last_error"],
+        "sent_at": now if transition.status is Status.sent else row["sent_at"],
+    }
+    log_line = {
+        "delivery_id": row["delivery_id"],
+        "attempt": attempt,
+        "at": now,
+        "outcome": transition.outcome.value,
+        "error_type": result.error_type,
+    }
+    return change, log_line
+
+
+def _inbox_item(row: dict[str, Any], message: Rendered, now: datetime) -> dict[str, Any]:
+    return {
+        "item_id": row["delivery_id"],  # the delivery's id: at most one item per delivery
+        "member_id": row["member_id"],
+        "event_type": row["event_type"],
+        "title": message.title,
+        "body": message.body,
+        "created_at": now,
+        "read_at": None,
+    }
