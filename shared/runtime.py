@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from sqlalchemy import Table, text
-from starlette.middleware.base import RequestResponseEndpoint
 from uvicorn.importer import import_from_string
 
 from shared.auth.tokens import TokenVerifier
@@ -44,11 +43,11 @@ from shared.migrations import upgrade_to_head
 from shared.orgs.directory import OrgDirectory
 from shared.orgs.signing import FederationKeys, NodeSigner, key_id
 from shared.settings import ServiceSettings
-from shared.tracing import reset_traceparent, set_traceparent
 from shared.web import ops
 from shared.web.guards import install_guards
 from shared.web.idempotency import IdempotencyPruner, IdempotencyStore
 from shared.web.problems import install_problem_handlers
+from shared.web.trace import TraceContextMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -212,14 +211,7 @@ class ServiceRuntime:
         install_guards(app, self.settings, app.state.token_verifier, keys)
         self.run_in_background(IdempotencyPruner(keys).run)
 
-        @app.middleware("http")
-        async def trace_context(request: Request, call_next: RequestResponseEndpoint) -> Response:
-            token = set_traceparent(request.headers.get("traceparent"))
-            try:
-                return await call_next(request)
-            finally:
-                reset_traceparent(token)
-
+        app.add_middleware(TraceContextMiddleware)  # outermost: guards' log lines carry it
         return app
 
 

@@ -23,7 +23,7 @@ def authenticate(verifier: TokenVerifier, authorization: str | None) -> Principa
         raise Unauthorized(f"invalid token ({exc})") from exc
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:  # async: no thread hop
     # The token guard (shared/web/authn.py) verified the token before the body was read; an
     # app built without it (a bare router in a test) still gets the same check here.
     if isinstance(verified := getattr(request.state, PRINCIPAL, None), Principal):

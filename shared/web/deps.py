@@ -10,12 +10,16 @@ from fastapi import Depends, Query, Request
 from shared.db import Database
 
 
-def get_db(request: Request) -> Database:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, a thread hop
+# per dependency per request.
+
+
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.runtime.db  # app.state is untyped by design
     return db
 
 
-def get_context(request: Request) -> Any:
+async def get_context(request: Request) -> Any:
     """The service's use-case context, put on `app.state.context` by its `create_app`; each
     service types it: ``Ctx = Annotated[Context, Depends(get_context)]``."""
     return request.app.state.context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Float, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, new_metadata
@@ -79,6 +79,17 @@ class Enrollment(Base):
     """The member's side of an enrollment, at the home node: what the member polls."""
 
     __tablename__ = "enrollments"
+    __table_args__ = (
+        # One active enrollment per member and programme (migration 0003).
+        Index(
+            "uq_enrollments_active",
+            "programme_id",
+            "member_id",
+            unique=True,
+            sqlite_where=text("status <> 'refused'"),
+            postgresql_where=text("status <> 'refused'"),
+        ),
+    )
 
     enrollment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     programme_id: Mapped[str] = mapped_column(String(36), index=True)

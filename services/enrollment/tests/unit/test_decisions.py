@@ -10,7 +10,8 @@ import pytest
 from faststream.kafka import TestKafkaBroker
 from sqlalchemy import event, func, select
 
-from enrollment.models import MESSAGING, Enrollment, Programme, Seat
+from enrollment.errors import Conflict
+from enrollment.models import MESSAGING, Enrollment, Member, Programme, Seat
 from enrollment.schemas import MemberIn, ProgrammeIn
 from enrollment.service.enrollments import (
     check_request,
@@ -371,3 +372,26 @@ async def test_a_batch_of_requests_is_decided_in_order_with_a_few_statements(nod
     # One transaction for 42 messages: the duplicate check, the processed ids, the lock, the
     # seats already decided, then the writes in bulk — not 8 to 10 statements per message.
     assert len(statements) < 15, statements
+
+
+async def test_the_database_refuses_a_second_active_enrollment_of_a_member(owner) -> None:
+    ctx, db = owner
+    enrollment_id, programme_id = await _home_enrollment(ctx, db)
+    member = await _member_of(db, enrollment_id)
+    async with db.sessions() as session:
+        programme = await session.get(Programme, programme_id)
+
+    # Both requests passed the check before either was written (as two racing requests do).
+    with pytest.raises(Conflict):
+        async with db.transaction() as session:
+            await request_enrollment(session, ctx, member, programme)
+
+    async with db.sessions() as session:
+        rows = await session.execute(select(func.count()).select_from(Enrollment))
+    assert rows.scalar_one() == 1
+
+
+async def _member_of(db, enrollment_id: str):
+    async with db.sessions() as session:
+        enrollment = await session.get(Enrollment, enrollment_id)
+        return await session.get(Member, enrollment.member_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment import repository
@@ -65,9 +66,9 @@ async def request_enrollment(
     session: AsyncSession, ctx: Context, member: Member, programme: Programme
 ) -> Enrollment:
     """Home node: record the request (checked by `check_request`) and send it to the owner's
-    inbox. The one check a concurrent request could have changed is made again here."""
+    inbox. A concurrent request of the same member may have got in meanwhile: the database's
+    unique index on active enrollments catches it."""
     programme_id = programme.programme_id
-    await _check_not_enrolled(session, programme_id, member.member_id)
     now = ctx.clock.now()
     enrollment = Enrollment(
         enrollment_id=str(uuid.uuid4()),
@@ -79,6 +80,12 @@ async def request_enrollment(
         requested_at=now,
     )
     session.add(enrollment)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "the member already has an enrollment for this programme", field="programme_id"
+        ) from exc
     await ctx.outbox.stage(
         session,
         EnrollmentRequested(
