@@ -9,7 +9,6 @@ from fastapi import Depends, Query, Request
 
 from shared.db import Database
 
-
 # Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, a thread hop
 # per dependency per request.
 
