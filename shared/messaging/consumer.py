@@ -268,9 +268,11 @@ class IdempotentConsumer:
         before, one records the new ones, the spec's `preload` loads what they need, then
         each handler runs in order."""
         outcomes = [Outcome.filtered if item.filtered else Outcome.ignored for item in prepared]
+        todo = [i for i, item in enumerate(prepared) if item.handler and item.event]
+        if not todo:
+            return outcomes  # nothing for this node: no transaction at all
         started = time.perf_counter()
         async with self.db.transaction() as session:
-            todo = [i for i, item in enumerate(prepared) if item.handler and item.event]
             seen = await self._seen_many(session, [prepared[i].envelope.id for i in todo])
             fresh: list[int] = []
             for i in todo:

@@ -130,6 +130,30 @@ async def get_enrollment(session: AsyncSession, enrollment_id: str) -> Enrollmen
     return await session.get(Enrollment, enrollment_id)
 
 
+async def member_and_programme(
+    session: AsyncSession, member_id: str, programme_id: str
+) -> tuple[Member, Programme | None, bool] | None:
+    """What a request for a seat needs, in one statement: the member, the programme (None if
+    unknown) and whether the member already has an active enrollment for it."""
+    active = (
+        select(Enrollment.enrollment_id)
+        .where(
+            Enrollment.programme_id == programme_id,
+            Enrollment.member_id == member_id,
+            Enrollment.status != "refused",
+        )
+        .exists()
+    )
+    stmt = (
+        select(Member, Programme, active)
+        .select_from(Member)
+        .outerjoin(Programme, Programme.programme_id == programme_id)
+        .where(Member.member_id == member_id)
+    )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (row[0], row[1], bool(row[2]))
+
+
 async def active_enrollment(
     session: AsyncSession, programme_id: str, member_id: str
 ) -> Enrollment | None:

@@ -15,13 +15,14 @@ from shared.db import dialect_insert, upsert
 
 
 async def insert_ignoring_duplicates(
-    session: AsyncSession, model: type[Base], values: dict[str, Any]
-) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite); True when a row was added."""
-    stmt = dialect_insert(session, model).values(**values).on_conflict_do_nothing()
+    session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]
+) -> int:
+    """INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite) of `rows` in one statement;
+    returns how many were added."""
+    stmt = dialect_insert(session, model).values(rows).on_conflict_do_nothing()
     # An INSERT's result is a CursorResult; Session.execute is typed to return a plain Result.
     result = cast(CursorResult[Any], await session.execute(stmt))
-    return bool(result.rowcount)
+    return int(result.rowcount)
 
 
 # -- recipients ---------------------------------------------------------------------------------

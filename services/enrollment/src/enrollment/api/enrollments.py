@@ -29,10 +29,11 @@ async def enrol(
         raise Forbidden("a member token, or a cadre naming member_id, is required")
     # Reads first, outside the write transaction (on SQLite the write lock is database-wide).
     async with db.reading() as session:
-        member = await repository.get_member(session, member_id)
-        if member is None or not (who.member_id == member_id or manages(who, member.home_org)):
+        found = await repository.member_and_programme(session, member_id, body.programme_id)
+        if found is None or not (who.member_id == member_id or manages(who, found[0].home_org)):
             raise NotFound(f"member {member_id} not found", field="member_id")
-        programme = await check_request(session, ctx, member, body.programme_id)
+        member, known, already = found
+        programme = await check_request(session, ctx, member, body.programme_id, (known, already))
     async with db.transaction() as session:
         enrollment = await request_enrollment(session, ctx, member, programme)
     response.headers["Location"] = f"/enrollments/{enrollment.enrollment_id}"

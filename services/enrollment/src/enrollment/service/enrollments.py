@@ -40,26 +40,31 @@ async def in_audience(ctx: Context, session: AsyncSession, programme: Programme,
 
 
 async def check_request(
-    session: AsyncSession, ctx: Context, member: Member, programme_id: str
+    session: AsyncSession,
+    ctx: Context,
+    member: Member,
+    programme_id: str,
+    found: tuple[Programme | None, bool] | None = None,
 ) -> Programme:
     """Home node, before anything is written: may the member ask for a seat? Reads only,
-    so on SQLite it runs without the write lock."""
-    programme = await repository.get_programme(session, programme_id)
+    so on SQLite it runs without the write lock. `found` is the programme and whether the
+    member is enrolled already, when the caller read them (repository.member_and_programme)."""
+    if found is None:
+        programme = await repository.get_programme(session, programme_id)
+        active = await repository.active_enrollment(session, programme_id, member.member_id)
+        found = (programme, active is not None)
+    programme, already = found
     if programme is None:
         raise NotFound(f"programme {programme_id} is not known here", field="programme_id")
     if not await in_audience(ctx, session, programme, member.home_org):
         raise Unprocessable(
             "the member's org is not in this programme's audience", field="programme_id"
         )
-    await _check_not_enrolled(session, programme_id, member.member_id)
-    return programme
-
-
-async def _check_not_enrolled(session: AsyncSession, programme_id: str, member_id: str) -> None:
-    if await repository.active_enrollment(session, programme_id, member_id):
+    if already:
         raise Conflict(
             "the member already has an enrollment for this programme", field="programme_id"
         )
+    return programme
 
 
 async def request_enrollment(

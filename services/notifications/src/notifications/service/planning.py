@@ -41,9 +41,8 @@ async def plan_member_notice(
     if now - envelope.time > timedelta(hours=ctx.settings.notify_max_age_hours):
         return 0  # stale news, e.g. replayed by a node that is new to the topic
     data = event.model_dump(mode="json")
-    added = 0
-    for channel in MEMBER_CHANNELS:
-        row = {
+    rows = [
+        {
             "delivery_id": delivery_id(envelope.id, event.member_id, channel),
             "ce_id": envelope.id,
             "event_type": envelope.type,
@@ -57,5 +56,6 @@ async def plan_member_notice(
             "created_at": now,
             "sent_at": None,
         }
-        added += await repository.insert_ignoring_duplicates(session, Delivery, row)
-    return added
+        for channel in MEMBER_CHANNELS
+    ]
+    return await repository.insert_ignoring_duplicates(session, Delivery, rows)
