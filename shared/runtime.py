@@ -72,7 +72,11 @@ class ServiceRuntime:
         self.kafka = settings.kafka.connection()
         self.producer = Producer(self.kafka, settings.source)
         self.relay = OutboxRelay(
-            self.db, tables, self.producer, poll_seconds=settings.outbox_poll_seconds
+            self.db,
+            tables,
+            self.producer,
+            poll_seconds=settings.outbox_poll_seconds,
+            linger_seconds=settings.outbox_linger_ms / 1000,
         )
         self.broker = KafkaBroker(
             self.kafka.bootstrap_servers,
@@ -113,6 +117,9 @@ class ServiceRuntime:
             consumer,
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+            batch_size=self.settings.kafka_batch_size,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            fetch_min_bytes=self.settings.kafka_fetch_min_bytes,
         )
         self.consumers.append(consumer)
         return consumer

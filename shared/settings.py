@@ -81,12 +81,23 @@ class ServiceSettings(BaseSettings):
     # Kafka consumer tuning; tests lower the session timeout to move partitions fast.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    kafka_batch_size: int = Field(100, ge=1, description="Records a consumer takes per poll.")
+    kafka_fetch_max_wait_ms: int = Field(
+        50, ge=0, description="How long the broker may wait to fill a fetch (batching)."
+    )
+    kafka_fetch_min_bytes: int = Field(16_384, ge=1, description="What fills a fetch.")
     processed_retention_days: int = Field(
         35, ge=1, description="Keep consumed event ids longer than any topic keeps messages."
     )
 
     federation_timezone: str = "Asia/Shanghai"
     outbox_poll_seconds: float = 0.2
+    outbox_linger_ms: float = Field(
+        10,
+        ge=0,
+        description="Wait this long after a commit before relaying: concurrent "
+        "transactions' events go in one batch.",
+    )
     log_level: str = "INFO"
 
     @field_validator("rate_limit_read", "rate_limit_write")

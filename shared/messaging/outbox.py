@@ -151,12 +151,14 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_seconds: float = 0.2,
+        linger_seconds: float = 0.0,
     ) -> None:
         self.db = db
         self.table = tables.outbox
         self.producer = producer
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.linger_seconds = linger_seconds
         self._wake = CommitSignal(db)
         self._lease: AsyncConnection | None = None
         self._lease_file: TextIO | None = None
@@ -175,6 +177,8 @@ class OutboxRelay:
                 backoff = self.poll_seconds
                 if sent < self.batch_size:
                     await self._wake.wait(self.poll_seconds)
+                    if self.linger_seconds:  # let concurrent commits join this batch
+                        await asyncio.sleep(self.linger_seconds)
             except asyncio.CancelledError:
                 await self._release_lease()
                 raise

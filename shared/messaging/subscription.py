@@ -45,6 +45,9 @@ def subscribe(
     session_timeout_ms: int,
     heartbeat_interval_ms: int,
     batch_size: int = 100,
+    fetch_max_wait_ms: int = 50,
+    fetch_min_bytes: int = 16_384,
+    poll_timeout_ms: int = 100,
 ) -> None:
     """Register `consumer` on the broker: batches, manual commits, from the earliest offset."""
     spec = consumer.spec
@@ -72,6 +75,12 @@ def subscribe(
         ack_policy=AckPolicy.MANUAL,
         batch=True,
         max_records=batch_size,
+        # The broker gathers up to `fetch_min_bytes` for at most `fetch_max_wait_ms`: under
+        # load a poll brings a batch (one transaction, one offset commit) rather than one
+        # message; when it is quiet, a message waits that long at most.
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        fetch_min_bytes=fetch_min_bytes,
+        batch_timeout_ms=poll_timeout_ms,
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
         decoder=_raw,

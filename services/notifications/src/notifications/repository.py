@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain.deliveries import Status
@@ -19,7 +19,9 @@ async def insert_ignoring_duplicates(
 ) -> int:
     """INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite) of `rows` in one statement;
     returns how many were added."""
-    stmt = dialect_insert(session, model).values(rows).on_conflict_do_nothing()
+    # The Core table, not the ORM class: a plain INSERT whose compiled form is cached.
+    table = cast(Table, model.__table__)
+    stmt = dialect_insert(session, table).values(rows).on_conflict_do_nothing()
     # An INSERT's result is a CursorResult; Session.execute is typed to return a plain Result.
     result = cast(CursorResult[Any], await session.execute(stmt))
     return int(result.rowcount)
