@@ -100,6 +100,7 @@ async def request_enrollment(
             home_org=member.home_org,
             home_node=ctx.node_id,
             requested_at=now,
+            display_name=member.name,  # the owner's participant list; its inbox only
         ),
         topic=topics.inbox(programme.owner_node),
     )

@@ -1,0 +1,72 @@
+"""Versioned event models, one module per aggregate, all re-exported here. Past-tense names;
+within a version only optional fields may be added (`python -m shared.contracts.compat`); a
+breaking change is a new `.vN` type published side by side.
+
+Federation events carry the pseudonymous `member_id` only: contact data travels on the
+node-local members topic and nowhere else.
+"""
+
+from shared.contracts.events.common import Language, OrgId, OrgLevel, QualityArea
+from shared.contracts.events.enrollments import (
+    CertificateIssued,
+    CertificateRevoked,
+    EnrollmentApproved,
+    EnrollmentAttended,
+    EnrollmentCancellationRequested,
+    EnrollmentCancelled,
+    EnrollmentCompleted,
+    EnrollmentCompletionRevoked,
+    EnrollmentConfirmed,
+    EnrollmentNoShow,
+    EnrollmentOfferAccepted,
+    EnrollmentOffered,
+    EnrollmentOfferExpired,
+    EnrollmentPendingApproval,
+    EnrollmentRefused,
+    EnrollmentRefusedV2,
+    EnrollmentRejected,
+    EnrollmentRequested,
+    EnrollmentWaitlisted,
+    RefusalReason,
+)
+from shared.contracts.events.members import MemberRegistered
+from shared.contracts.events.orgs import OrgRegistered
+from shared.contracts.events.programmes import (
+    Eligibility,
+    ProgrammeCancelled,
+    ProgrammeChanged,
+    ProgrammePublished,
+)
+
+__all__ = [
+    "CertificateIssued",
+    "CertificateRevoked",
+    "Eligibility",
+    "EnrollmentApproved",
+    "EnrollmentAttended",
+    "EnrollmentCancellationRequested",
+    "EnrollmentCancelled",
+    "EnrollmentCompleted",
+    "EnrollmentCompletionRevoked",
+    "EnrollmentConfirmed",
+    "EnrollmentNoShow",
+    "EnrollmentOfferAccepted",
+    "EnrollmentOfferExpired",
+    "EnrollmentOffered",
+    "EnrollmentPendingApproval",
+    "EnrollmentRefused",
+    "EnrollmentRefusedV2",
+    "EnrollmentRejected",
+    "EnrollmentRequested",
+    "EnrollmentWaitlisted",
+    "Language",
+    "MemberRegistered",
+    "OrgId",
+    "OrgLevel",
+    "OrgRegistered",
+    "ProgrammeCancelled",
+    "ProgrammeChanged",
+    "ProgrammePublished",
+    "QualityArea",
+    "RefusalReason",
+]
