@@ -6,12 +6,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.service.context import Context
-from enrollment.service.enrollments import (
-    decide_enrollment,
-    preload_outcomes,
-    preload_requests,
-    record_outcome,
-)
+from enrollment.service.decisions import decide_enrollment, preload_requests
+from enrollment.service.outcomes import preload_outcomes, record_outcome
 from enrollment.service.programmes import copy_programme
 from shared.contracts import topics
 from shared.contracts.envelope import Envelope

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, new_metadata
@@ -53,17 +54,47 @@ class Programme(Base):
     hours: Mapped[float] = mapped_column(Float)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Owner-side counters, changed only under the programme's row lock.
+    place: Mapped[str | None] = mapped_column(String(300))
+    online_link: Mapped[str | None] = mapped_column(String(500))
+    kind_detail: Mapped[str | None] = mapped_column(String(100))
+    quotas: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
+    cost_per_seat_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    enrollment_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    offer_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
+    over_budget: Mapped[str] = mapped_column(String(16), default="refuse", server_default="refuse")
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Owner-side counters, changed only under the programme's row lock: seats taken
+    # (confirmed, offered and later), per quota org, the next decision and waitlist numbers.
     confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
+    quota_used: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
     next_sequence: Mapped[int] = mapped_column(Integer, default=1)
+    waitlist_next: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+ACTIVE_SEAT = text("status <> 'cancelled'")
+ACTIVE_ENROLLMENT = text("status NOT IN ('refused', 'rejected', 'cancelled')")
+
+
 class Seat(Base):
-    """The owner's decision on one enrollment request (pseudonymous: member_id only)."""
+    """The owner's decision on one enrollment request: pseudonymous (member_id), with the
+    display name the request brought for the participant list."""
 
     __tablename__ = "seats"
-    __table_args__ = (UniqueConstraint("programme_id", "member_id"),)
+    __table_args__ = (
+        # One active seat per member and programme (migration 0004).
+        Index(
+            "uq_seats_active",
+            "programme_id",
+            "member_id",
+            unique=True,
+            sqlite_where=ACTIVE_SEAT,
+            postgresql_where=ACTIVE_SEAT,
+        ),
+    )
 
     enrollment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     programme_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -73,6 +104,14 @@ class Seat(Base):
     status: Mapped[str] = mapped_column(String(20))
     sequence: Mapped[int] = mapped_column(Integer)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    quota_org: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    waitlist_number: Mapped[int | None] = mapped_column(Integer)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    cost_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    score: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Enrollment(Base):
@@ -80,14 +119,14 @@ class Enrollment(Base):
 
     __tablename__ = "enrollments"
     __table_args__ = (
-        # One active enrollment per member and programme (migration 0003).
+        # One active enrollment per member and programme (migrations 0003, 0004).
         Index(
             "uq_enrollments_active",
             "programme_id",
             "member_id",
             unique=True,
-            sqlite_where=text("status <> 'refused'"),
-            postgresql_where=text("status <> 'refused'"),
+            sqlite_where=ACTIVE_ENROLLMENT,
+            postgresql_where=ACTIVE_ENROLLMENT,
         ),
     )
 
@@ -101,3 +140,21 @@ class Enrollment(Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waitlist_number: Mapped[int | None] = mapped_column(Integer)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hours: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    link_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WaitlistDeparture(Base):
+    """A waitlist number that left the waitlist (offered or cancelled): a member's queue
+    position is their number minus the numbers below it that left."""
+
+    __tablename__ = "waitlist_departures"
+
+    programme_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import Enrollment, Member, Programme, Seat
 
+# Enrollments that no longer hold anything: the member may ask again (uq_enrollments_active).
+ENDED = ("refused", "rejected", "cancelled")
+
 _LOCKED = "enrollment.locked_programmes"  # programme_id -> Programme, locked in this transaction
 _SEATS = "enrollment.seats"  # enrollment_id -> Seat | None
 _SEATS_OF = "enrollment.seats_of_member"  # (programme_id, member_id) -> Seat | None
@@ -86,7 +89,8 @@ async def preload_seats(
     )
     for seat in (await session.execute(stmt)).scalars():
         by_id[seat.enrollment_id] = seat
-        by_pair[(seat.programme_id, seat.member_id)] = seat
+        if seat.status != "cancelled":  # a cancelled seat does not stop a new request
+            by_pair[(seat.programme_id, seat.member_id)] = seat
     for enrollment_id in ids:
         by_id.setdefault(enrollment_id, None)
     for pair in wanted:
@@ -104,7 +108,9 @@ async def seat_of_member(session: AsyncSession, programme_id: str, member_id: st
     by_pair = _cache(session, _SEATS_OF)
     if (programme_id, member_id) in by_pair:
         return by_pair[(programme_id, member_id)]
-    stmt = select(Seat).where(Seat.programme_id == programme_id, Seat.member_id == member_id)
+    stmt = select(Seat).where(
+        Seat.programme_id == programme_id, Seat.member_id == member_id, Seat.status != "cancelled"
+    )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -140,7 +146,7 @@ async def member_and_programme(
         .where(
             Enrollment.programme_id == programme_id,
             Enrollment.member_id == member_id,
-            Enrollment.status != "refused",
+            Enrollment.status.not_in(ENDED),
         )
         .exists()
     )
@@ -160,6 +166,6 @@ async def active_enrollment(
     stmt = select(Enrollment).where(
         Enrollment.programme_id == programme_id,
         Enrollment.member_id == member_id,
-        Enrollment.status != "refused",
+        Enrollment.status.not_in(ENDED),
     )
     return (await session.execute(stmt)).scalars().first()

@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 from enrollment.app import MIGRATIONS
 from enrollment.models import Programme, Seat
 from enrollment.schemas import ProgrammeIn
-from enrollment.service.enrollments import decide_enrollment
+from enrollment.service.decisions import decide_enrollment
 from enrollment.service.programmes import publish_programme
 from shared.clock import FixedClock
 from shared.contracts.events import (

@@ -13,14 +13,11 @@ from sqlalchemy import event, func, select
 from enrollment.errors import Conflict
 from enrollment.models import MESSAGING, Enrollment, Member, Programme, Seat
 from enrollment.schemas import MemberIn, ProgrammeIn
-from enrollment.service.enrollments import (
-    check_request,
-    decide_enrollment,
-    record_outcome,
-    request_enrollment,
-)
+from enrollment.service.decisions import decide_enrollment
 from enrollment.service.members import register_member
+from enrollment.service.outcomes import record_outcome
 from enrollment.service.programmes import copy_programme, publish_programme
+from enrollment.service.requests import check_request, request_enrollment
 from shared.clock import FixedClock
 from shared.contracts import topics
 from shared.contracts.envelope import envelope_for

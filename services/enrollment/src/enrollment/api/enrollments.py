@@ -7,7 +7,7 @@ from enrollment.api.deps import Ctx, Db
 from enrollment.api.members import manages
 from enrollment.errors import Forbidden, NotFound
 from enrollment.schemas import EnrollmentIn, EnrollmentOut
-from enrollment.service.enrollments import check_request, request_enrollment
+from enrollment.service.requests import check_request, request_enrollment
 from shared.auth.dependencies import CurrentPrincipal
 from shared.web.fields import Id
 
