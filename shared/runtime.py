@@ -186,9 +186,11 @@ class ServiceRuntime:
         description: str,
         routers: Iterable[APIRouter],
         idempotency_keys: Table,
+        public_prefixes: Iterable[str] = (),
     ) -> FastAPI:
         """The service's HTTP app behind the shared guards (shared/web/guards.py);
-        `idempotency_keys` is the service's table of `shared.web.idempotency`."""
+        `idempotency_keys` is the service's table of `shared.web.idempotency`;
+        `public_prefixes` are path prefixes answered without a token."""
         app = FastAPI(title=title, description=description, lifespan=self.lifespan)
         app.state.runtime = self
         app.state.token_verifier = TokenVerifier(
@@ -215,7 +217,9 @@ class ServiceRuntime:
             self.clock,
             timedelta(hours=self.settings.idempotency_ttl_hours),
         )
-        install_guards(app, self.settings, app.state.token_verifier, keys)
+        install_guards(
+            app, self.settings, app.state.token_verifier, keys, open_prefixes=[*public_prefixes]
+        )
         self.run_in_background(IdempotencyPruner(keys).run)
 
         app.add_middleware(TraceContextMiddleware)  # outermost: guards' log lines carry it

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse_many
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.kafka.connection import KafkaSettings
@@ -77,6 +77,12 @@ class ServiceSettings(BaseSettings):
         description="How long a message naming an org (or node key) not known yet "
         "is held before it is dead-lettered.",
     )
+
+    # One-click links in e-mails (shared/links.py): the same secret at every service of a node.
+    link_secret: SecretStr | None = Field(
+        None, description="Signs one-click links (at least 32 characters); none: no links."
+    )
+    link_max_age_hours: int = Field(14 * 24, ge=1, description="How long a link works.")
 
     # Kafka consumer tuning; tests lower the session timeout to move partitions fast.
     kafka_session_timeout_ms: int = 10_000

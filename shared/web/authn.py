@@ -20,13 +20,25 @@ from shared.web.problems import Unauthorized
 
 
 class BearerTokenGuard:
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier, open_paths: Collection[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        verifier: TokenVerifier,
+        open_paths: Collection[str],
+        open_prefixes: Collection[str] = (),
+    ) -> None:
         self.app = app
         self.verifier = verifier
         self.open_paths = frozenset(open_paths)
+        self.open_prefixes = tuple(open_prefixes)
+
+    def is_open(self, scope: Scope) -> bool:
+        """Answered without a token: an open path, or any path under an open prefix."""
+        path: str = scope["path"]
+        return path in self.open_paths or path.startswith(self.open_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.open_paths:
+        if scope["type"] != "http" or self.is_open(scope):
             await self.app(scope, receive, send)
             return
         try:

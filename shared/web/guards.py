@@ -13,6 +13,8 @@ Idempotency-Key, which the body limit bounds.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from fastapi import FastAPI
 
 from shared.auth.tokens import TokenVerifier
@@ -43,17 +45,35 @@ def rate_limits(settings: ServiceSettings) -> RateLimits:
     )
 
 
+def public_prefixes(prefixes: Collection[str]) -> tuple[str, ...]:
+    """Path prefixes answered without a token (e.g. `/certificates/verify/`): each names
+    whole path segments — it starts and ends with `/` — and is not the root."""
+    for prefix in prefixes:
+        if not (prefix.startswith("/") and prefix.endswith("/") and len(prefix) > 1):
+            raise ValueError(f"a public prefix starts and ends with '/': {prefix!r}")
+    return tuple(prefixes)
+
+
 def install_guards(
     app: FastAPI,
     settings: ServiceSettings,
     verifier: TokenVerifier,
     idempotency: IdempotencyStore,
+    open_prefixes: Collection[str] = (),
 ) -> None:
+    """`open_prefixes`: path prefixes of public routes, answered without a token. Every
+    route under one answers anyone; with no caller there is no per-caller rate limit either,
+    so only cheap lookups by an unguessable key belong there."""
     # Starlette wraps in reverse: the middleware added last is the one a request meets first.
     app.add_middleware(IdempotencyGuard, store=idempotency)
     limits = BodyLimits(settings.http_max_body_bytes, settings.http_body_limits)
     app.add_middleware(BodyLimitGuard, limits=limits)
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitGuard, limits=rate_limits(settings))
-    app.add_middleware(BearerTokenGuard, verifier=verifier, open_paths=open_paths(app))
+    app.add_middleware(
+        BearerTokenGuard,
+        verifier=verifier,
+        open_paths=open_paths(app),
+        open_prefixes=public_prefixes(open_prefixes),
+    )
     document_idempotency_key(app, settings.idempotency_ttl_hours)

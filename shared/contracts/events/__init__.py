@@ -36,6 +36,7 @@ from shared.contracts.events.programmes import (
     ProgrammeCancelled,
     ProgrammeChanged,
     ProgrammePublished,
+    ProgrammeWaitlistMoved,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "ProgrammeCancelled",
     "ProgrammeChanged",
     "ProgrammePublished",
+    "ProgrammeWaitlistMoved",
     "QualityArea",
     "RefusalReason",
 ]

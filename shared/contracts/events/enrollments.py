@@ -78,6 +78,9 @@ class EnrollmentWaitlisted(_EnrollmentDecision):
 
     sequence: int = Field(ge=1)
     programme_title: str = ""
+    waitlist_number: int | None = Field(
+        None, ge=1, description="Place in the waitlist when it joined (1 = first)."
+    )
 
 
 @register

@@ -100,3 +100,24 @@ class ProgrammeCancelled(Event):
 
     def orgs(self) -> list[str]:
         return [self.owner_org, *self.audience]
+
+
+@register
+class ProgrammeWaitlistMoved(Event):
+    """Waitlist numbers that left the programme's waitlist (offered a seat, or cancelled):
+    every node of the audience counts a member's queue position from them, without learning
+    whose they were."""
+
+    ce_type = "bigschool.programme.waitlist_moved.v1"
+
+    programme_id: str
+    owner_org: OrgId
+    audience: list[OrgId]
+    left: list[int] = Field(description="Waitlist numbers (1, 2, 3, … in waitlist order).")
+    moved_at: datetime
+
+    def subject(self) -> str:
+        return self.programme_id
+
+    def orgs(self) -> list[str]:
+        return [self.owner_org, *self.audience]

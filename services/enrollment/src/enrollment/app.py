@@ -4,25 +4,60 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from enrollment.api import enrollments, members, orgs, programmes
+from enrollment.api import (
+    approvals,
+    budgets,
+    certificates,
+    enrollments,
+    learning,
+    links,
+    members,
+    orgs,
+    programmes,
+    seats,
+)
 from enrollment.consumers import consumer_specs
+from enrollment.domain.lifecycle import TransitionNotAllowed
+from enrollment.errors import Conflict
 from enrollment.models import IDEMPOTENCY_KEYS, MESSAGING, ORGS
 from enrollment.service.context import Context
+from enrollment.service.offer_expiry import OfferExpiry
 from enrollment.settings import EnrollmentSettings
 from shared.clock import Clock
 from shared.contracts import topics
 from shared.contracts.events import (
+    CertificateIssued,
+    CertificateRevoked,
+    EnrollmentApproved,
+    EnrollmentAttended,
+    EnrollmentCancellationRequested,
+    EnrollmentCancelled,
+    EnrollmentCompleted,
+    EnrollmentCompletionRevoked,
     EnrollmentConfirmed,
+    EnrollmentNoShow,
+    EnrollmentOfferAccepted,
+    EnrollmentOffered,
+    EnrollmentOfferExpired,
+    EnrollmentPendingApproval,
     EnrollmentRefused,
+    EnrollmentRefusedV2,
+    EnrollmentRejected,
     EnrollmentRequested,
     EnrollmentWaitlisted,
     MemberRegistered,
     OrgRegistered,
+    ProgrammeCancelled,
+    ProgrammeChanged,
     ProgrammePublished,
+    ProgrammeWaitlistMoved,
 )
+from shared.links import LinkSigner
 from shared.runtime import ServiceRuntime
+from shared.web.problems import problem_response
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -35,6 +70,7 @@ def create_app(settings: EnrollmentSettings | None = None, clock: Clock | None =
         outbox=runtime.outbox,
         orgs=runtime.org_directory(ORGS),
         clock=runtime.clock,
+        links=link_signer(settings),
     )
     for spec in consumer_specs(ctx):
         runtime.consume(spec)
@@ -48,11 +84,63 @@ def create_app(settings: EnrollmentSettings | None = None, clock: Clock | None =
         EnrollmentRefused,
     )
     runtime.publishes("bigschool.node.{owner}.inbox.v1", EnrollmentRequested)
+    # The lifecycle after the decision: owner node (seats) and home node (the member's asks).
+    runtime.publishes(
+        topics.ENROLLMENT,
+        EnrollmentRefusedV2,
+        EnrollmentOffered,
+        EnrollmentOfferExpired,
+        EnrollmentCancelled,
+        EnrollmentAttended,
+        EnrollmentNoShow,
+        EnrollmentCompleted,
+        EnrollmentCompletionRevoked,
+        ProgrammeChanged,
+        ProgrammeCancelled,
+        ProgrammeWaitlistMoved,
+    )
+    runtime.publishes(
+        "bigschool.node.{owner}.inbox.v1", EnrollmentCancellationRequested, EnrollmentOfferAccepted
+    )
+    runtime.run_in_background(OfferExpiry(runtime.db, ctx).run)
+    # Home node: approvals by the member's grassroots cadre.
+    runtime.publishes(
+        topics.ENROLLMENT, EnrollmentPendingApproval, EnrollmentApproved, EnrollmentRejected
+    )
+    # Home node: learning records and certificates (learning_consumer.py).
+    runtime.publishes(topics.ENROLLMENT, CertificateIssued, CertificateRevoked)
     app = runtime.create_app(
         title=f"Big School enrollment ({settings.node_id})",
         description="Orgs, members, programmes and enrollments of one node.",
-        routers=[orgs.router, members.router, programmes.router, enrollments.router],
+        routers=[
+            orgs.router,
+            members.router,
+            programmes.router,
+            enrollments.router,
+            approvals.router,
+            seats.router,
+            links.router,
+            budgets.router,
+            learning.router,
+            certificates.router,
+        ],
         idempotency_keys=IDEMPOTENCY_KEYS,
+        # Public: certificate verification, one-click links from e-mails (no login).
+        public_prefixes=[certificates.PUBLIC_PREFIX, "/links/"],
     )
     app.state.context = ctx
+    app.add_exception_handler(TransitionNotAllowed, transition_refused)  # type: ignore[arg-type]
     return app
+
+
+async def transition_refused(request: Request, exc: TransitionNotAllowed) -> JSONResponse:
+    """A step that is not allowed from the enrollment's state: 409 naming both."""
+    problem = Conflict(str(exc), state=exc.state.value, transition=exc.step.value)
+    return problem_response(409, problem.body(request.url.path))
+
+
+def link_signer(settings: EnrollmentSettings) -> LinkSigner | None:
+    if settings.link_secret is None:
+        return None
+    secret = settings.link_secret.get_secret_value()
+    return LinkSigner(secret, max_age_seconds=settings.link_max_age_hours * 3600)

@@ -3,22 +3,36 @@ handler calls one use case in the transaction it is given."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from enrollment.learning_consumer import learning_consumer
 from enrollment.service.context import Context
 from enrollment.service.decisions import decide_enrollment, preload_requests
-from enrollment.service.outcomes import preload_outcomes, record_outcome
+from enrollment.service.outcomes import (
+    OUTCOMES,
+    preload_outcomes,
+    programme_cancelled,
+    record_outcome,
+    waitlist_moved,
+)
 from enrollment.service.programmes import copy_programme
+from enrollment.service.seats import cancel_requested, offer_accepted
 from shared.contracts import topics
+from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import (
-    EnrollmentConfirmed,
-    EnrollmentRefused,
+    EnrollmentCancellationRequested,
+    EnrollmentOfferAccepted,
     EnrollmentRequested,
-    EnrollmentWaitlisted,
+    ProgrammeCancelled,
+    ProgrammeChanged,
     ProgrammePublished,
+    ProgrammeWaitlistMoved,
 )
-from shared.messaging.consumer import ConsumerSpec
+from shared.messaging.consumer import ConsumerSpec, Handler
 from shared.orgs.consumer import org_tree_consumer
 
 
@@ -31,18 +45,43 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
     async def on_programme(s: AsyncSession, e: ProgrammePublished, _: Envelope) -> None:
         await copy_programme(s, ctx, e)
 
-    async def on_outcome(s: AsyncSession, e: EnrollmentConfirmed, _: Envelope) -> None:
+    async def on_outcome(s: AsyncSession, e: Any, _: Envelope) -> None:
         await record_outcome(s, ctx, e)
+
+    async def preload_inbox(s: AsyncSession, events: Sequence[Any]) -> None:
+        await preload_requests(s, ctx, events)
+
+    async def on_cancellation(
+        s: AsyncSession, e: EnrollmentCancellationRequested, _: Envelope
+    ) -> None:
+        await cancel_requested(s, ctx, e)
+
+    async def on_acceptance(s: AsyncSession, e: EnrollmentOfferAccepted, _: Envelope) -> None:
+        await offer_accepted(s, ctx, e)
+
+    async def on_cancelled(s: AsyncSession, e: ProgrammeCancelled, _: Envelope) -> None:
+        await programme_cancelled(s, ctx, e)
+
+    async def on_moved(s: AsyncSession, e: ProgrammeWaitlistMoved, _: Envelope) -> None:
+        await waitlist_moved(s, ctx, e)
+
+    outcome_routes: dict[type[Event], Handler] = {model: on_outcome for model in OUTCOMES}
 
     return [
         org_tree_consumer(settings, ctx.orgs),
+        learning_consumer(ctx),
         ConsumerSpec(
             name="requests",
             topics=[topics.inbox(settings.node_id)],
             group_id=settings.group_id("requests"),
-            routes={EnrollmentRequested: on_request},
-            preload=preload_requests,
-            description="Decides enrollment requests for programmes this node owns.",
+            routes={
+                EnrollmentRequested: on_request,
+                EnrollmentCancellationRequested: on_cancellation,
+                EnrollmentOfferAccepted: on_acceptance,
+            },
+            preload=preload_inbox,
+            description="Decides requests, cancellations and acceptances for the programmes "
+            "this node owns (in each programme's order).",
         ),
         ConsumerSpec(
             name="catalogue",
@@ -50,12 +89,14 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
             group_id=settings.group_id("catalogue"),
             routes={
                 ProgrammePublished: on_programme,
-                EnrollmentConfirmed: on_outcome,
-                EnrollmentWaitlisted: on_outcome,
-                EnrollmentRefused: on_outcome,
+                ProgrammeChanged: on_programme,
+                ProgrammeCancelled: on_cancelled,
+                ProgrammeWaitlistMoved: on_moved,
+                **outcome_routes,
             },
             relevant=ctx.orgs.relevant,
             preload=preload_outcomes,
-            description="Copies programmes open to this node and learns enrollment outcomes.",
+            description="Copies programmes open to this node; its members' enrollments follow "
+            "what the owners decide and record (refusals as v2).",
         ),
     ]

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, new_metadata
@@ -36,6 +47,10 @@ class Member(Base):
     employee_no: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # For programmes' eligibility rules (migration 0005); personal: never in an event.
+    joined_on: Mapped[date | None] = mapped_column(Date)  # joined the employer
+    skill_grade: Mapped[int | None] = mapped_column(Integer)  # vocational grade 1-8
+    birth_date: Mapped[date | None] = mapped_column(Date)
 
 
 class Programme(Base):
@@ -128,6 +143,10 @@ class Enrollment(Base):
             sqlite_where=ACTIVE_ENROLLMENT,
             postgresql_where=ACTIVE_ENROLLMENT,
         ),
+        # A grassroots org's pending approvals, oldest first (migration 0005).
+        Index(
+            "ix_enrollments_approval_queue", "home_org", "status", "requested_at", "enrollment_id"
+        ),
     )
 
     enrollment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -148,6 +167,11 @@ class Enrollment(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     link_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The grassroots cadre's approval decision (migration 0005): when, who (token subject),
+    # and the note given with it (a rejection's reason).
+    approval_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approval_by: Mapped[str | None] = mapped_column(String(200))
+    approval_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class WaitlistDeparture(Base):
@@ -158,3 +182,81 @@ class WaitlistDeparture(Base):
 
     programme_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Budget(Base):
+    """An org's training budget for one year (the federation zone's calendar year), at the
+    node hosting the org: the owner of a programme pays its seats. Amounts in fen."""
+
+    __tablename__ = "budgets"
+    __table_args__ = (
+        # The domain keeps these; the database refuses anything else too (migration 0007).
+        CheckConstraint(
+            "union_fund_fen >= 0 AND committed_fen >= 0 AND spent_fen >= 0", name="amounts"
+        ),
+        CheckConstraint("education_share_bp BETWEEN 0 AND 10000", name="share"),
+    )
+
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    union_fund_fen: Mapped[int] = mapped_column(BigInteger)
+    education_share_bp: Mapped[int] = mapped_column(Integer)
+    committed_fen: Mapped[int] = mapped_column(BigInteger)
+    spent_fen: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+VALID_CERTIFICATE = text("revoked_at IS NULL")
+
+
+class LearningRecord(Base):
+    """One completion on a member's learning record, at the home node (migration 0006):
+    built from `enrollment.completed` events, never from the owner's database. `year` is
+    the calendar year of `completed_at` in the federation zone; a revoked row stays (for the
+    record) but no longer counts."""
+
+    __tablename__ = "learning_records"
+    __table_args__ = (Index("ix_learning_records_member_year", "member_id", "year"),)
+
+    enrollment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    home_org: Mapped[str] = mapped_column(String(64))
+    owner_org: Mapped[str] = mapped_column(String(64))
+    programme_id: Mapped[str] = mapped_column(String(36))
+    programme_title: Mapped[str] = mapped_column(String(300))
+    programme_kind: Mapped[str] = mapped_column(String(64))
+    quality_area: Mapped[str] = mapped_column(String(32))
+    hours: Mapped[float] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    year: Mapped[int] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ce_id: Mapped[str] = mapped_column(String(36))  # the completion event it came from
+    revoked_ce_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class Certificate(Base):
+    """The certificate of a completion. At most one valid certificate per enrollment; a
+    revoked one stays revoked (a completion recorded again gets a new certificate and code).
+    The verification code is public on the printed certificate, never on a topic."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        Index(
+            "uq_certificates_valid",
+            "enrollment_id",
+            unique=True,
+            sqlite_where=VALID_CERTIFICATE,
+            postgresql_where=VALID_CERTIFICATE,
+        ),
+        # A member's certificates, newest first (cursor pages).
+        Index("ix_certificates_member_issued", "member_id", "issued_at", "certificate_id"),
+    )
+
+    certificate_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    enrollment_id: Mapped[str] = mapped_column(String(36))
+    member_id: Mapped[str] = mapped_column(String(36))
+    verification_code: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,13 +7,15 @@ loaded (kept in `session.info`, so it lives exactly as long as the transaction).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enrollment.models import Enrollment, Member, Programme, Seat
+from enrollment.models import Enrollment, Member, Programme, Seat, WaitlistDeparture
+from shared.db import dialect_insert
 
 # Enrollments that no longer hold anything: the member may ask again (uq_enrollments_active).
 ENDED = ("refused", "rejected", "cancelled")
@@ -169,3 +171,126 @@ async def active_enrollment(
         Enrollment.status.not_in(ENDED),
     )
     return (await session.execute(stmt)).scalars().first()
+
+
+# -- the waitlist and offers (owner) --------------------------------------------------------
+
+
+async def waitlisted_seats(
+    session: AsyncSession, programme_id: str, after_sequence: int, limit: int
+) -> list[Seat]:
+    """Waitlisted seats in waitlist order, from after `after_sequence` on."""
+    stmt = (
+        select(Seat)
+        .where(
+            Seat.programme_id == programme_id,
+            Seat.status == "waitlisted",
+            Seat.sequence > after_sequence,
+        )
+        .order_by(Seat.sequence)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def due_offers(session: AsyncSession, now: datetime, limit: int) -> list[Seat]:
+    stmt = (
+        select(Seat)
+        .where(Seat.status == "offered", Seat.offer_expires_at <= now)
+        .order_by(Seat.offer_expires_at)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def add_departures(session: AsyncSession, programme_id: str, numbers: Sequence[int]) -> None:
+    """Waitlist numbers that left (kept by owner and home nodes alike; repeats are ignored)."""
+    rows = [{"programme_id": programme_id, "number": n} for n in sorted(set(numbers))]
+    if rows:
+        table = WaitlistDeparture.__table__
+        await session.execute(dialect_insert(session, table).values(rows).on_conflict_do_nothing())  # type: ignore[arg-type]
+
+
+async def departures_below(session: AsyncSession, programme_id: str, number: int) -> int:
+    stmt = select(func.count()).where(
+        WaitlistDeparture.programme_id == programme_id, WaitlistDeparture.number < number
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def end_enrollments_of(
+    session: AsyncSession, programme_id: str, *, ended: Iterable[str], reason: str, at: datetime
+) -> None:
+    """Home node: every active enrollment of a programme ends (it was cancelled)."""
+    stmt = (
+        update(Enrollment)
+        .where(Enrollment.programme_id == programme_id, Enrollment.status.not_in(list(ended)))
+        .values(status="cancelled", reason=reason, updated_at=at, offer_expires_at=None)
+    )
+    await session.execute(stmt)
+
+
+async def enrollments_page(
+    session: AsyncSession,
+    *,
+    member_id: str | None,
+    home_org: str | None,
+    status: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Enrollment]:
+    """Enrollments of one member or one org, newest request first."""
+    stmt = select(Enrollment)
+    if member_id is not None:
+        stmt = stmt.where(Enrollment.member_id == member_id)
+    if home_org is not None:
+        stmt = stmt.where(Enrollment.home_org == home_org)
+    if status is not None:
+        stmt = stmt.where(Enrollment.status == status)
+    if since is not None:
+        stmt = stmt.where(Enrollment.requested_at >= since)
+    if until is not None:
+        stmt = stmt.where(Enrollment.requested_at < until)
+    if after is not None:
+        at, enrollment_id = after
+        stmt = stmt.where(
+            (Enrollment.requested_at < at)
+            | ((Enrollment.requested_at == at) & (Enrollment.enrollment_id < enrollment_id))
+        )
+    stmt = stmt.order_by(Enrollment.requested_at.desc(), Enrollment.enrollment_id.desc())
+    return list((await session.execute(stmt.limit(limit))).scalars())
+
+
+async def seats_page(
+    session: AsyncSession, programme_id: str, *, status: str | None, after: int, limit: int
+) -> list[Seat]:
+    """A programme's seats in decision order (= waitlist order)."""
+    stmt = select(Seat).where(Seat.programme_id == programme_id, Seat.sequence > after)
+    if status is not None:
+        stmt = stmt.where(Seat.status == status)
+    return list((await session.execute(stmt.order_by(Seat.sequence).limit(limit))).scalars())
+
+
+async def waitlisted_before(session: AsyncSession, programme_id: str, sequence: int) -> int:
+    stmt = select(func.count()).where(
+        Seat.programme_id == programme_id, Seat.status == "waitlisted", Seat.sequence < sequence
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def cancel_seats_of(session: AsyncSession, programme_id: str, *, at: datetime) -> int:
+    """Owner node: every seat and place of a cancelled programme ends; returns the money the
+    seats held (fen), for the budget."""
+    live = ("confirmed", "offered", "waitlisted")
+    held_stmt = select(func.coalesce(func.sum(Seat.cost_fen), 0)).where(
+        Seat.programme_id == programme_id, Seat.status.in_(("confirmed", "offered"))
+    )
+    held = int((await session.execute(held_stmt)).scalar_one())
+    await session.execute(
+        update(Seat)
+        .where(Seat.programme_id == programme_id, Seat.status.in_(live))
+        .values(status="cancelled", updated_at=at, offer_expires_at=None, cost_fen=0)
+    )
+    return held

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from shared.contracts.events import Language, OrgLevel, QualityArea
@@ -65,6 +74,12 @@ class MemberIn(BaseModel):
     phone: str | None = Field(None, pattern=r"^\+?[0-9 -]{5,20}$")
     employee_no: ShortText | None = None
     language: Language = "zh"
+    # For programmes' eligibility rules; they stay at the home node (never in an event).
+    joined_on: date | None = Field(
+        None, ge=date(1900, 1, 1), description="The day the member joined their employer."
+    )
+    skill_grade: int | None = Field(None, ge=1, le=8, description="Vocational grade, 1 to 8.")
+    birth_date: date | None = Field(None, ge=date(1900, 1, 1))
 
 
 class MemberOut(BaseModel):
@@ -77,6 +92,37 @@ class MemberOut(BaseModel):
     phone: str | None
     employee_no: str | None
     language: str
+    joined_on: date | None = None
+    skill_grade: int | None = None
+    birth_date: date | None = None
+
+
+# Where a programme takes place, or where to join it online.
+Place = Annotated[DisplayText, StringConstraints(max_length=300)]
+OnlineLink = Annotated[DisplayText, StringConstraints(max_length=500, pattern=r"^https?://\S+$")]
+KindDetail = Annotated[DisplayText, StringConstraints(max_length=100)]
+
+
+class ProgrammeEligibility(BaseModel):
+    """Who may ask for a seat; the member's home node checks it before the request leaves.
+    A member whose record lacks the attribute a rule needs does not meet it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    joined_within_months: int | None = Field(
+        None, ge=1, le=600, description="New employees only: joined their employer within N months."
+    )
+    min_skill_grade: int | None = Field(None, ge=1, le=8, description="Vocational grade, 1 to 8.")
+    min_age: int | None = Field(None, ge=14, le=100, description="Age in whole years, inclusive.")
+    max_age: int | None = Field(None, ge=14, le=100, description="Age in whole years, inclusive.")
+
+    @field_validator("max_age")
+    @classmethod
+    def _age_range(cls, max_age: int | None, info: ValidationInfo) -> int | None:
+        min_age = info.data.get("min_age")
+        if max_age is not None and min_age is not None and max_age < min_age:
+            raise PydanticCustomError("age_range", "max_age must not be below min_age")
+        return max_age
 
 
 class ProgrammeIn(BaseModel):
@@ -91,6 +137,37 @@ class ProgrammeIn(BaseModel):
     hours: float = Field(ge=0, le=10_000)
     starts_at: UtcInstant
     ends_at: UtcInstant
+    place: Place | None = None
+    online_link: OnlineLink | None = Field(None, description="An http(s) URL.")
+    kind_detail: KindDetail | None = Field(None, description="e.g. the sub-kind of a course.")
+    quotas: dict[OrgId, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="At most this many seats for the members of each of these orgs (each "
+        "below the owner, inside the audience); a member counts against the nearest one.",
+    )
+    cost_per_seat_fen: int = Field(
+        0, ge=0, le=1_000_000_000, description="What a seat costs the owner's budget, in fen."
+    )
+    enrollment_closes_at: UtcInstant | None = Field(
+        None, description="The cut-off for requests, at or before starts_at."
+    )
+    requires_approval: bool = Field(
+        False, description="The member's grassroots cadre approves before the request leaves."
+    )
+    eligibility: ProgrammeEligibility | None = None
+    offer_hours: int = Field(48, ge=1, le=720, description="How long a freed seat is offered.")
+    over_budget: Literal["refuse", "approval"] = Field(
+        "refuse", description="A seat the budget cannot pay: refused, or held for approval."
+    )
+
+    @field_validator("enrollment_closes_at")
+    @classmethod
+    def _cut_off(cls, closes_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        starts_at = info.data.get("starts_at")
+        if closes_at is not None and starts_at is not None and closes_at > starts_at:
+            raise PydanticCustomError("cut_off", "enrollment_closes_at must not be after starts_at")
+        return closes_at
 
     @model_validator(mode="after")
     def _dates(self) -> ProgrammeIn:
@@ -114,6 +191,16 @@ class ProgrammeOut(BaseModel):
     hours: float
     starts_at: datetime
     ends_at: datetime
+    place: str | None = None
+    online_link: str | None = None
+    kind_detail: str | None = None
+    quotas: dict[str, int] = Field(default_factory=dict)
+    cost_per_seat_fen: int = 0
+    enrollment_closes_at: datetime | None = None
+    requires_approval: bool = False
+    eligibility: ProgrammeEligibility | None = None
+    offer_hours: int = 48
+    over_budget: str = "refuse"
 
 
 class ProgrammePage(BaseModel):
@@ -139,3 +226,204 @@ class EnrollmentOut(BaseModel):
     reason: str | None = None
     requested_at: datetime
     decided_at: datetime | None = None
+    approval_note: str | None = Field(
+        None, description="What the grassroots cadre said when approving or rejecting."
+    )
+    position: int | None = Field(None, description="Place in the waitlist, 1 = next in line.")
+    offer_expires_at: datetime | None = Field(None, description="An offered seat's deadline.")
+    hours: float | None = None
+    score: float | None = None
+    rank: int | None = None
+    completed_at: datetime | None = None
+
+
+MAX_FUND_FEN = 10**15  # ten trillion yuan: far above any union's fund, far below an overflow
+
+
+class BudgetIn(BaseModel):
+    """An org's training budget for one year: its union fund and the education share."""
+
+    union_fund_fen: int = Field(
+        ge=0, le=MAX_FUND_FEN, description="The org's yearly union fund, in fen (1 yuan = 100)."
+    )
+    education_share_bp: int = Field(
+        ge=0,
+        le=10_000,
+        description="The share reserved for worker education and training, in basis points "
+        "(10000 = 100 %).",
+    )
+
+
+class BudgetOut(BaseModel):
+    """Amounts in fen. available = union_fund * share / 10000 (rounded down); left =
+    available - committed - spent. An org without a budget for the year shows zeros."""
+
+    org_id: str
+    year: int
+    union_fund_fen: int
+    education_share_bp: int
+    available: int
+    committed: int
+    spent: int
+    left: int
+    updated_at: datetime | None = None
+
+
+class BudgetSubtreeOut(BaseModel):
+    """The org's and its descendants' budgets at this node, summed (amounts in fen)."""
+
+    org_id: str
+    year: int
+    node: str = Field(description="Covers the orgs of the subtree hosted at this node.")
+    orgs: int = Field(description="How many of them have a budget for the year.")
+    union_fund_fen: int
+    available: int
+    committed: int
+    spent: int
+    left: int
+
+
+class ApprovalIn(BaseModel):
+    """The grassroots cadre's decision on a request that needs approval."""
+
+    approve: bool
+    reason: Annotated[DisplayText, StringConstraints(max_length=500)] | None = Field(
+        None, description="Why (shown to the member); for a rejection above all."
+    )
+
+
+class ApprovalOut(BaseModel):
+    """A request awaiting (or given) the grassroots cadre's approval, at the home node."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias="enrollment_id")
+    programme_id: str
+    programme_title: str | None = None
+    member_id: str
+    member_name: str | None = None
+    home_org: str
+    status: str
+    requested_at: datetime
+    approval_at: datetime | None = None
+    approval_note: str | None = None
+
+
+class ApprovalPage(BaseModel):
+    items: list[ApprovalOut]
+    next_cursor: str | None
+
+
+class EnrollmentPage(BaseModel):
+    items: list[EnrollmentOut]
+    next_cursor: str | None
+
+
+class SeatOut(BaseModel):
+    """A seat as the programme's owner sees it: the display name the request brought, never
+    contact data."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    enrollment_id: str
+    member_id: str
+    display_name: str | None
+    home_org: str
+    status: str
+    sequence: int
+    position: int | None = Field(None, description="Waitlist position, 1 = next in line.")
+    offer_expires_at: datetime | None = None
+    score: float | None = None
+    rank: int | None = None
+    decided_at: datetime
+
+
+class SeatPage(BaseModel):
+    items: list[SeatOut]
+    next_cursor: str | None
+
+
+class AttendanceIn(BaseModel):
+    enrollment_ids: list[Id] = Field(min_length=1, max_length=200)
+    attended: bool = Field(description="true: attended; false: did not come (no-show).")
+
+
+class CompletionIn(BaseModel):
+    score: float | None = Field(None, ge=0, le=100_000)
+    rank: int | None = Field(None, ge=1)
+
+
+class ReasonIn(BaseModel):
+    reason: DisplayText = Field(max_length=500)
+
+
+class ProgrammeChangeIn(BaseModel):
+    """What the owner may change; every field left out stays as it is."""
+
+    title: DisplayText | None = Field(None, max_length=300)
+    place: Place | None = None
+    online_link: OnlineLink | None = None
+    capacity: int | None = Field(None, ge=1, le=1_000_000)
+    starts_at: UtcInstant | None = None
+    ends_at: UtcInstant | None = None
+    enrollment_closes_at: UtcInstant | None = None
+
+
+# -- learning records and certificates (api/learning.py, api/certificates.py) -----------------
+
+
+class CompletionOut(BaseModel):
+    enrollment_id: str
+    programme_id: str
+    programme_title: str
+    programme_kind: str
+    quality_area: QualityArea
+    hours: float
+    score: float | None
+    rank: int | None
+    completed_at: datetime
+    completed_on: date = Field(description="The completion's date in the federation's zone.")
+    certificate_id: str | None = Field(description="Its valid certificate, if it has one.")
+
+
+class LearningRecordOut(BaseModel):
+    """One year of a member's learning record (the calendar year in the federation's zone).
+    Revoked completions are not in it."""
+
+    member_id: str
+    year: int
+    hours_by_quality_area: dict[QualityArea, float]
+    total_hours: float
+    completions_count: int
+    completions: list[CompletionOut]
+
+
+class CertificateOut(BaseModel):
+    certificate_id: str
+    enrollment_id: str
+    programme_id: str
+    programme_title: str
+    quality_area: QualityArea
+    hours: float
+    completed_on: date
+    issued_at: datetime
+    revoked_at: datetime | None
+    valid: bool
+    verification_code: str
+    verification_url: str = Field(description="Public: answers without a token.")
+    pdf_url: str
+
+
+class CertificatePage(BaseModel):
+    items: list[CertificateOut]
+    next_cursor: str | None
+
+
+class CertificateVerificationOut(BaseModel):
+    """What anyone holding the code learns: no contact data, no member id."""
+
+    holder_display_name: str | None
+    programme_title: str
+    completion_date: date
+    valid: bool
+    revoked_at: datetime | None

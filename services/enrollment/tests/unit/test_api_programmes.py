@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from enrollment.app import MIGRATIONS
+from enrollment.service.programmes import copy_programme
 from shared.contracts import topics
+from shared.contracts.events import ProgrammePublished
+from shared.migrations import upgrade_to_head
 
 PROBLEM = "application/problem+json"
 
@@ -140,3 +148,209 @@ async def test_a_page_may_hold_200_items_but_not_201(node, token) -> None:
     assert over.status_code == 422
     assert over.headers["content-type"] == PROBLEM
     assert over.json()["errors"][0]["field"] == "query.limit"
+
+
+# -- place, quotas, cost, cut-off, approval, eligibility, offers, over-budget ---------------
+
+SETTINGS: dict[str, Any] = {
+    "place": "Hangzhou training centre, hall 3",
+    "online_link": "https://learn.example/crane",
+    "kind_detail": "pre-job safety training",
+    "quotas": {"hzsteel-rolling": 20, "hzsteel-casting": 10},
+    "cost_per_seat_fen": 12_000,
+    "enrollment_closes_at": "2030-04-24T16:00:00Z",
+    "requires_approval": True,
+    "eligibility": {
+        "joined_within_months": 12,
+        "min_skill_grade": 3,
+        "min_age": 18,
+        "max_age": 45,
+    },
+    "offer_hours": 24,
+    "over_budget": "approval",
+}
+
+
+def _shown(body: dict[str, Any]) -> dict[str, Any]:
+    shown = {key: body[key] for key in SETTINGS}
+    closes = shown["enrollment_closes_at"]
+    shown["enrollment_closes_at"] = closes.replace("+00:00", "Z") if closes else closes
+    return shown
+
+
+async def test_a_programmes_settings_are_shown_as_published(node, token, programme_body) -> None:
+    created = await node.client.post(
+        "/programmes", json=programme_body(**SETTINGS), headers=token("hzsteel", "cadre")
+    )
+    fetched = await node.client.get(
+        f"/programmes/{created.json()['programme_id']}", headers=token("hzsteel-rolling", "member")
+    )
+
+    assert created.status_code == 201, created.text
+    assert _shown(created.json()) == SETTINGS
+    assert _shown(fetched.json()) == SETTINGS
+
+
+async def test_programme_published_carries_the_settings(
+    node, token, outbox, programme_body
+) -> None:
+    await node.client.post(
+        "/programmes", json=programme_body(**SETTINGS), headers=token("hzsteel", "cadre")
+    )
+
+    [row] = await outbox(node.db)
+    event = ProgrammePublished.model_validate(row.payload)
+    assert event.place == SETTINGS["place"]
+    assert event.online_link == SETTINGS["online_link"]
+    assert event.kind_detail == SETTINGS["kind_detail"]
+    assert event.quotas == SETTINGS["quotas"]
+    assert event.cost_per_seat_fen == 12_000
+    assert event.enrollment_closes_at is not None
+    assert event.enrollment_closes_at.isoformat() == "2030-04-24T16:00:00+00:00"
+    assert event.requires_approval is True
+    assert event.eligibility is not None
+    assert event.eligibility.model_dump() == SETTINGS["eligibility"]
+    assert (event.offer_hours, event.over_budget) == (24, "approval")
+
+
+async def test_a_programme_without_settings_has_the_defaults(node, token, outbox, programme_body):
+    created = await node.client.post(
+        "/programmes", json=programme_body(), headers=token("hzsteel", "cadre")
+    )
+
+    body = created.json()
+    assert body["quotas"] == {}
+    assert body["eligibility"] is None
+    assert (body["cost_per_seat_fen"], body["offer_hours"], body["over_budget"]) == (
+        0,
+        48,
+        "refuse",
+    )
+    assert (body["requires_approval"], body["enrollment_closes_at"], body["place"]) == (
+        False,
+        None,
+        None,
+    )
+    [row] = await outbox(node.db)
+    assert row.payload["eligibility"] is None
+    assert row.payload["requires_approval"] is False
+
+
+async def test_partial_eligibility_rules_are_kept_as_given(node, token, programme_body) -> None:
+    created = await node.client.post(
+        "/programmes",
+        json=programme_body(eligibility={"min_skill_grade": 5}),
+        headers=token("hzsteel", "cadre"),
+    )
+
+    assert created.json()["eligibility"] == {
+        "joined_within_months": None,
+        "min_skill_grade": 5,
+        "min_age": None,
+        "max_age": None,
+    }
+
+
+async def test_a_copy_at_another_node_keeps_the_settings(
+    node, token, outbox, programme_body, settings, make_service, federation_keys, tmp_path
+) -> None:
+    created = await node.client.post(
+        "/programmes", json=programme_body(**SETTINGS), headers=token("hzsteel", "cadre")
+    )
+    [row] = await outbox(node.db)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'js.db'}"
+    await upgrade_to_head(MIGRATIONS, url)
+    js = await make_service(
+        settings.model_copy(
+            update={
+                "node_id": "js",
+                "root_org": "js",
+                "database_url": url,
+                "node_key_path": federation_keys.key_path("js"),
+            }
+        )
+    )
+
+    async with js.db.transaction() as session:
+        await copy_programme(session, js.ctx, ProgrammePublished.model_validate(row.payload))
+    copied = await js.client.get(
+        f"/programmes/{created.json()['programme_id']}", headers=token("js-nj", "member", node="js")
+    )
+
+    assert copied.status_code == 200, copied.text
+    assert copied.json()["owner_node"] == "zj"
+    assert _shown(copied.json()) == SETTINGS
+
+
+@pytest.mark.parametrize(
+    ("audience", "quotas", "field"),
+    [
+        (None, {"hzsteel": 5}, "quotas.hzsteel"),  # the owner itself: not a sub-org
+        (None, {"js-nj": 5}, "quotas.js-nj"),  # outside the owner's subtree
+        (None, {"ghost": 5}, "quotas.ghost"),  # not known
+        (["hzsteel-rolling"], {"hzsteel-casting": 5}, "quotas.hzsteel-casting"),  # not audience
+        (None, {"hzsteel-rolling": -1}, "quotas.hzsteel-rolling"),
+        (None, {"Not An Org": 1}, "quotas.Not An Org.[key]"),
+    ],
+)
+async def test_a_quota_for_an_org_not_below_the_owner_in_the_audience_is_named(
+    node, token, outbox, programme_body, audience, quotas, field
+) -> None:
+    response = await node.client.post(
+        "/programmes",
+        json=programme_body(audience=audience, quotas=quotas),
+        headers=token("hzsteel", "cadre"),
+    )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["errors"][0]["field"] == field
+    assert await outbox(node.db) == []
+
+
+async def test_a_quota_below_an_audience_root_is_accepted(node, token, programme_body) -> None:
+    response = await node.client.post(
+        "/programmes",
+        json=programme_body(owner_org="zj-hz", audience=["hzsteel"], quotas={"hzsteel-rolling": 3}),
+        headers=token("zj-hz", "cadre"),
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["quotas"] == {"hzsteel-rolling": 3}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"enrollment_closes_at": "2030-05-01T01:00:01Z"}, "enrollment_closes_at"),  # after start
+        ({"enrollment_closes_at": "2030-05-01T09:30:00+08:00"}, "enrollment_closes_at"),
+        ({"enrollment_closes_at": "2030-04-30T00:00:00"}, "enrollment_closes_at"),  # no offset
+        ({"cost_per_seat_fen": -1}, "cost_per_seat_fen"),
+        ({"eligibility": {"min_age": 40, "max_age": 30}}, "eligibility.max_age"),
+        ({"eligibility": {"min_skill_grade": 9}}, "eligibility.min_skill_grade"),
+        ({"offer_hours": 0}, "offer_hours"),
+        ({"over_budget": "ignore"}, "over_budget"),
+        ({"online_link": "javascript:alert(1)"}, "online_link"),
+        ({"place": "  "}, "place"),
+    ],
+)
+async def test_bad_programme_settings_are_unprocessable_naming_the_field(
+    node, token, outbox, programme_body, fields, field
+) -> None:
+    response = await node.client.post(
+        "/programmes", json=programme_body(**fields), headers=token("hzsteel", "cadre")
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+    assert await outbox(node.db) == []
+
+
+async def test_the_cut_off_may_be_the_start_itself(node, token, programme_body) -> None:
+    response = await node.client.post(
+        "/programmes",
+        json=programme_body(enrollment_closes_at="2030-05-01T01:00:00Z"),
+        headers=token("hzsteel", "cadre"),
+    )
+
+    assert response.status_code == 201, response.text

@@ -24,6 +24,7 @@ from shared.contracts.envelope import envelope_for
 from shared.contracts.events import (
     EnrollmentConfirmed,
     EnrollmentRefused,
+    EnrollmentRefusedV2,
     EnrollmentRequested,
     EnrollmentWaitlisted,
     ProgrammePublished,
@@ -240,7 +241,7 @@ def _outcome(model, enrollment: Enrollment, **fields):
     [
         (EnrollmentConfirmed, {"sequence": 1}, ("confirmed", 1, None)),
         (EnrollmentWaitlisted, {"sequence": 7}, ("waitlisted", 7, None)),
-        (EnrollmentRefused, {"reason": "closed"}, ("refused", None, "closed")),
+        (EnrollmentRefusedV2, {"reason": "quota_full"}, ("refused", None, "quota_full")),
     ],
     ids=["confirmed", "waitlisted", "refused"],
 )

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from enrollment.settings import EnrollmentSettings
 from shared.clock import Clock
+from shared.links import LinkSigner
 from shared.messaging.outbox import Outbox
 from shared.orgs.directory import OrgDirectory
 
@@ -16,6 +17,7 @@ class Context:
     outbox: Outbox
     orgs: OrgDirectory
     clock: Clock
+    links: LinkSigner | None = None  # one-click links in e-mails (when a secret is set)
 
     @property
     def node_id(self) -> str:

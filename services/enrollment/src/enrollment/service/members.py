@@ -12,6 +12,7 @@ from enrollment.schemas import MemberIn
 from enrollment.service.context import Context
 from shared.contracts import topics
 from shared.contracts.events import MemberRegistered, OrgLevel
+from shared.timezones import local_date
 
 
 async def register_member(session: AsyncSession, ctx: Context, data: MemberIn) -> Member:
@@ -20,6 +21,10 @@ async def register_member(session: AsyncSession, ctx: Context, data: MemberIn) -
         raise NotFound(f"org {data.home_org} is not hosted here", field="home_org")
     if org.level != OrgLevel.grassroots:
         raise Unprocessable("members join a grassroots org", field="home_org")
+    today = local_date(ctx.clock.now(), ctx.settings.federation_timezone)
+    for field, day in (("joined_on", data.joined_on), ("birth_date", data.birth_date)):
+        if day is not None and day > today:
+            raise Unprocessable(f"{field} must not be in the future", field=field)
     member = Member(
         member_id=str(uuid.uuid4()),
         home_org=data.home_org,
@@ -29,6 +34,10 @@ async def register_member(session: AsyncSession, ctx: Context, data: MemberIn) -
         employee_no=data.employee_no,
         language=data.language,
         created_at=ctx.clock.now(),
+        # Eligibility attributes: personal, they stay here (not in MemberRegistered).
+        joined_on=data.joined_on,
+        skill_grade=data.skill_grade,
+        birth_date=data.birth_date,
     )
     session.add(member)
     # Contact data goes to the node-local topic only (for this node's notifications).
