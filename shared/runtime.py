@@ -27,7 +27,7 @@ from sqlalchemy import Table, text
 from uvicorn.importer import import_from_string
 
 from shared.auth.tokens import TokenVerifier
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, OffsetFileClock, SystemClock
 from shared.contracts.base import Event
 from shared.contracts.topics import node_topics
 from shared.db import Database
@@ -65,7 +65,11 @@ class ServiceRuntime:
         self.settings = settings
         self.tables = tables
         self.migrations_dir = migrations_dir
-        self.clock = clock or SystemClock()
+        self.clock = clock or (
+            OffsetFileClock(settings.clock_offset_file)
+            if settings.clock_offset_file
+            else SystemClock()
+        )
         self.db = Database(settings.database_url)
         self.signatures = _federation_keys(settings)
         self.outbox = Outbox(tables, settings.source, self.clock, signer=_node_signer(settings))

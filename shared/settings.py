@@ -97,6 +97,9 @@ class ServiceSettings(BaseSettings):
     )
 
     federation_timezone: str = "Asia/Shanghai"
+    clock_offset_file: Path | None = Field(
+        None, description="Tests only: seconds to add to the clock, read from this file."
+    )
     outbox_poll_seconds: float = 0.2
     outbox_linger_ms: float = Field(
         10,

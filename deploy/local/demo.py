@@ -17,13 +17,21 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from deploy.local.federation import ENTERPRISE_NODE, ROOTS, SUPERIOR_NODE, Federation, launch
+from deploy.local.federation import (
+    ENTERPRISE_NODE,
+    ROOTS,
+    SECOND_ENTERPRISE_NODE,
+    SUPERIOR_NODE,
+    Federation,
+    launch,
+)
 from deploy.local.kafka import LocalKafka
 from deploy.local.smtp import SmtpSink
 
 PORTS = {
     SUPERIOR_NODE: {"enrollment": 8101, "awards": 8102, "notifications": 8103},
     ENTERPRISE_NODE: {"enrollment": 8201, "awards": 8202, "notifications": 8203},
+    SECOND_ENTERPRISE_NODE: {"enrollment": 8301, "awards": 8302, "notifications": 8303},
 }
 
 

@@ -2,9 +2,11 @@
 
 zj (superior, node zj)
 └── zj-hz (superior, node zj)
-    └── hzsteel (enterprise, node hzsteel)
-        ├── hzsteel-rolling (grassroots, node hzsteel)
-        └── hzsteel-smelting (grassroots, node hzsteel)
+    ├── hzsteel (enterprise, node hzsteel)
+    │   ├── hzsteel-rolling (grassroots, node hzsteel)
+    │   └── hzsteel-smelting (grassroots, node hzsteel)
+    └── hzbus (enterprise, node hzbus)
+        └── hzbus-depot (grassroots, node hzbus)
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from shared.kafka.connection import KafkaConnection
 from shared.kafka.provision import provision
 from shared.orgs.signing import generate_node_key
 
-SUPERIOR_NODE, ENTERPRISE_NODE = "zj", "hzsteel"
+SUPERIOR_NODE, ENTERPRISE_NODE, SECOND_ENTERPRISE_NODE = "zj", "hzsteel", "hzbus"
 # (node that registers it, admin of which org, the org): an org is registered by an admin of
 # its parent at the parent's node; `hzsteel` is the enterprise node's root, admitted by zj-hz.
 ORGS: list[tuple[str, str, dict[str, Any]]] = [
@@ -43,6 +45,27 @@ ORGS: list[tuple[str, str, dict[str, Any]]] = [
             "parent_id": "zj-hz",
             "level": "enterprise",
             "hosted_by": ENTERPRISE_NODE,
+        },
+    ),
+    (
+        SUPERIOR_NODE,
+        "zj-hz",
+        {
+            "org_id": "hzbus",
+            "name": "杭州公交集团工会",
+            "parent_id": "zj-hz",
+            "level": "enterprise",
+            "hosted_by": SECOND_ENTERPRISE_NODE,
+        },
+    ),
+    (
+        SECOND_ENTERPRISE_NODE,
+        "hzbus",
+        {
+            "org_id": "hzbus-depot",
+            "name": "公交一场工会",
+            "parent_id": "hzbus",
+            "level": "grassroots",
         },
     ),
     (
@@ -66,7 +89,7 @@ ORGS: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
 ]
-ROOTS = {SUPERIOR_NODE: "zj", ENTERPRISE_NODE: "hzsteel"}
+ROOTS = {SUPERIOR_NODE: "zj", ENTERPRISE_NODE: "hzsteel", SECOND_ENTERPRISE_NODE: "hzbus"}
 
 
 @dataclass

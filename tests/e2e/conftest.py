@@ -23,6 +23,9 @@ FAST_FAILOVER = {
     "BIGSCHOOL_LOG_LEVEL": "INFO",
     # A message naming an org no node knows is dead-lettered after 8 s instead of 10 min.
     "BIGSCHOOL_HELD_LIMIT_SECONDS": "8",
+    # Offers whose time is up are looked for every second (the tests move the clock).
+    "BIGSCHOOL_OFFER_CHECK_SECONDS": "1",
+    "BIGSCHOOL_LINK_SECRET": "e2e-link-secret-of-at-least-thirty-two-chars",
 }
 
 
@@ -35,6 +38,12 @@ class RunningFederation:
     database_urls: dict[str, dict[str, str]]
     cluster: infra.KafkaCluster  # `.local` is the broker process when this run started it
     postgres: infra.PostgresServer
+    clock_file: Path  # every service's clock runs this many seconds ahead (OffsetFileClock)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move every service's clock forward (it re-reads the file when it changes)."""
+        current = float(self.clock_file.read_text() or 0) if self.clock_file.exists() else 0.0
+        self.clock_file.write_text(str(current + seconds))
 
     def node(self, node_id: str) -> Node:
         return self.federation.nodes[node_id]
@@ -46,6 +55,8 @@ def running_federation(
 ) -> Iterator[RunningFederation]:
     kafka_admin = kafka_cluster.admin
     work = Path(tempfile.mkdtemp(prefix="bigschool-e2e-"))
+    clock_file = work / "clock-offset"
+    clock_file.write_text("0")
     urls = {
         node: {
             s: postgres_server.create_database(infra.unique_db_name(f"{node}_{s}"))
@@ -61,12 +72,19 @@ def running_federation(
             smtp_port=smtp.port,
             partitions=3,
             database_urls=urls,
-            extra_env=FAST_FAILOVER,
+            extra_env={**FAST_FAILOVER, "BIGSCHOOL_CLOCK_OFFSET_FILE": str(clock_file)},
             # Production-like: enrollment runs as two worker processes per node (shared
             # consumer groups, one relay lease), the rest as one.
             service_env={"enrollment": {"BIGSCHOOL_HTTP_WORKERS": "2"}},
         ) as federation,
     ):
         yield RunningFederation(
-            federation, smtp, kafka_admin, work / "keys", urls, kafka_cluster, postgres_server
+            federation,
+            smtp,
+            kafka_admin,
+            work / "keys",
+            urls,
+            kafka_cluster,
+            postgres_server,
+            clock_file,
         )

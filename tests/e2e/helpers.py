@@ -21,14 +21,18 @@ PHONE_PREFIX = "+86 139"
 
 
 def new_members(
-    federation: Federation, count: int, org: str = "hzsteel-rolling", language: str = "en"
+    federation: Federation,
+    count: int,
+    org: str = "hzsteel-rolling",
+    language: str = "en",
+    node: str = ENTERPRISE_NODE,
 ) -> list[dict[str, Any]]:
     members = []
     for _ in range(count):
         tag = uuid.uuid4().hex[:10]
         members.append(
             federation.register_member(
-                ENTERPRISE_NODE,
+                node,
                 org,
                 name=f"Worker {tag}",
                 email=f"w{tag}@{MEMBER_DOMAIN}",
@@ -40,12 +44,16 @@ def new_members(
 
 
 def enrol_all(
-    federation: Federation, members: list[dict[str, Any]], programme_id: str, workers: int = 32
+    federation: Federation,
+    members: list[dict[str, Any]],
+    programme_id: str,
+    workers: int = 32,
+    node: str = ENTERPRISE_NODE,
 ) -> list[dict[str, Any]]:
     """Every member asks for a seat at once (as many requests in flight as workers)."""
 
     def enrol(member: dict[str, Any]) -> dict[str, Any]:
-        client = federation.member_client(ENTERPRISE_NODE, member)
+        client = federation.member_client(node, member)
         try:
             return client.post("/enrollments", {"programme_id": programme_id}, expect=202)
         finally:
