@@ -14,8 +14,10 @@ import shutil
 import signal
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from deploy.local.federation import (
     ENTERPRISE_NODE,
@@ -35,9 +37,34 @@ PORTS = {
 }
 
 
+def _enrol(federation: Federation, node: str, person: dict[str, Any], pid: str) -> str:
+    client = federation.member_client(node, person)
+    try:
+        client.wait_for(f"/programmes/{pid}", lambda body: True)
+        enrollment = client.post("/enrollments", {"programme_id": pid}, expect=202)
+        client.wait_for(
+            f"/enrollments/{enrollment['id']}", lambda body: body["status"] != "requested"
+        )
+        return str(enrollment["id"])
+    finally:
+        client.close()
+
+
+def _wait_status(
+    federation: Federation, node: str, person: dict[str, Any], eid: str, status: str
+) -> None:
+    client = federation.member_client(node, person)
+    try:
+        client.wait_for(f"/enrollments/{eid}", lambda body: body["status"] == status)
+    finally:
+        client.close()
+
+
 def seed(federation: Federation) -> dict[str, str]:
-    """Two members, a programme of the city federation, one enrollment (the org tree is
-    registered by `launch`)."""
+    """The lifecycle once through (the org tree is registered by `launch`): the city
+    federation's budget and a programme with a seat per enterprise; members of two enterprise
+    nodes ask; one gives the seat up, the next in line gets the offer and takes it; a skills
+    competition is attended and completed, and its certificate can be verified publicly."""
     li = federation.register_member(
         ENTERPRISE_NODE,
         "hzsteel-rolling",
@@ -54,23 +81,73 @@ def seed(federation: Federation) -> dict[str, str]:
         language="zh",
         employee_no="HZ-1002",
     )
-    programme = federation.publish_programme(SUPERIOR_NODE, "zj-hz", capacity=1)
+    chen = federation.register_member(
+        SECOND_ENTERPRISE_NODE,
+        "hzbus-depot",
+        name="陈刚",
+        email="chen.gang@example.org",
+        language="zh",
+        employee_no="BUS-0007",
+    )
+    year = (datetime.now(UTC) + timedelta(days=7)).year
+    city = federation.client(
+        SUPERIOR_NODE, "enrollment", org="zj-hz", roles="cadre", sub="cadre@zj-hz"
+    )
+    city.http.put(
+        f"/budgets/zj-hz/{year}", json={"union_fund_fen": 10_000_000, "education_share_bp": 2000}
+    ).raise_for_status()
+    course = federation.publish_programme(
+        SUPERIOR_NODE,
+        "zj-hz",
+        capacity=2,
+        quotas={"hzsteel": 1, "hzbus": 1},
+        cost_per_seat_fen=50_000,
+        place="杭州市职工培训中心",
+    )["programme_id"]
+    li_seat = _enrol(federation, ENTERPRISE_NODE, li, course)  # confirmed
+    wang_place = _enrol(federation, ENTERPRISE_NODE, wang, course)  # waitlisted: quota
+    _enrol(federation, SECOND_ENTERPRISE_NODE, chen, course)  # confirmed
     member = federation.member_client(ENTERPRISE_NODE, li)
-    member.wait_for(f"/programmes/{programme['programme_id']}", lambda body: True)
-    for person in (li, wang):
-        client = federation.member_client(ENTERPRISE_NODE, person)
-        enrollment = client.post(
-            "/enrollments", {"programme_id": programme["programme_id"]}, expect=202
-        )
-        client.wait_for(
-            f"/enrollments/{enrollment['id']}", lambda body: body["status"] != "requested"
-        )
-        client.close()
+    member.post(f"/enrollments/{li_seat}/cancel", {}, expect=202)
+    member.close()
+    _wait_status(federation, ENTERPRISE_NODE, wang, wang_place, "offered")
+    member = federation.member_client(ENTERPRISE_NODE, wang)
+    member.post(f"/enrollments/{wang_place}/accept", {}, expect=202)
+    member.close()
+    _wait_status(federation, ENTERPRISE_NODE, wang, wang_place, "confirmed")
+
+    contest = federation.publish_programme(
+        SUPERIOR_NODE,
+        "zj-hz",
+        capacity=10,
+        title="Crane operators' skills competition",
+        kind="skills_competition",
+        quality_area="technical_skills",
+        hours=6,
+    )["programme_id"]
+    chen_seat = _enrol(federation, SECOND_ENTERPRISE_NODE, chen, contest)
+    city.post(
+        f"/programmes/{contest}/attendance",
+        {"enrollment_ids": [chen_seat], "attended": True},
+        expect=200,
+    )
+    city.post(
+        f"/programmes/{contest}/seats/{chen_seat}/completion", {"score": 95, "rank": 1}, expect=200
+    )
+    city.close()
+    member = federation.member_client(SECOND_ENTERPRISE_NODE, chen)
+    certificates = member.wait_for(
+        f"/members/{chen['member_id']}/certificates", lambda body: bool(body["items"])
+    )
     member.close()
     return {
         "li": li["member_id"],
         "wang": wang["member_id"],
-        "programme": programme["programme_id"],
+        "chen": chen["member_id"],
+        "programme": course,
+        "contest": contest,
+        "year": str(year),
+        "verification_url": certificates["items"][0]["verification_url"],
     }
 
 
@@ -104,11 +181,37 @@ def print_guide(federation: Federation, ids: dict[str, str], data: Path, kafka: 
             sub="member:li",
             member_id=ids["li"],
         ),
+        "member 王芳 @ hzsteel": tokens.issue(
+            node=ENTERPRISE_NODE,
+            org="hzsteel-rolling",
+            roles="member",
+            sub="member:wang",
+            member_id=ids["wang"],
+        ),
+        "member 陈刚 @ hzbus": tokens.issue(
+            node=SECOND_ENTERPRISE_NODE,
+            org="hzbus-depot",
+            roles="member",
+            sub="member:chen",
+            member_id=ids["chen"],
+        ),
     }
     print("\nDemo tokens (Authorization: Bearer …), valid 8 hours:")
     for who, token in demo_tokens.items():
         print(f"  {who}:\n    {token}")
-    print(f"\nProgramme {ids['programme']} (capacity 1): Li Lei confirmed, 王芳 waitlisted.")
+    print(
+        f"\nProgramme {ids['programme']} (2 seats, one per enterprise, 500 yuan a seat): Li Lei "
+        "gave his seat up, 王芳 (next in line) was offered it and took it, 陈刚 holds the other."
+    )
+    print(
+        f"Skills competition {ids['contest']}: 陈刚 attended and won; his certificate, public: "
+        f"{ids['verification_url']}"
+    )
+    print(
+        f"The city federation's {ids['year']} training budget: GET "
+        f"{federation.nodes[SUPERIOR_NODE].url('enrollment')}/budgets/zj-hz/{ids['year']} "
+        "(zj-hz cadre token); its participants: GET …/programmes/<id>/seats."
+    )
     print("Press Ctrl-C to stop everything.")
 
 
