@@ -5,7 +5,6 @@ decision wins, the others answer 409, and the owner's inbox gets the request at 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.integration
 PROGRAMME = "7d1c2a7e-0000-4000-8000-00000000a11c"
 NOW = datetime(2030, 3, 1, 2, 0, tzinfo=UTC)
 PARALLEL = 8
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def backend_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "postgresql":
-        yield request.getfixturevalue("fresh_pg_url")
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'enrollment.db'}"
 
 
 @pytest.fixture

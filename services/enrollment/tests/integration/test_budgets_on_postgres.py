@@ -6,56 +6,17 @@ the committed figures once it holds the lock."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
 
-from enrollment.app import MIGRATIONS
 from enrollment.models import Budget as BudgetRow
 from enrollment.service.budgets import commit_seat, lock_budgets, set_budget
-from shared.clock import FixedClock
-from shared.db import Database
-from shared.migrations import upgrade_to_head
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 YEAR = 2030
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def backend_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "postgresql":
-        yield request.getfixturevalue("fresh_pg_url")
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'enrollment.db'}"
-
-
-@pytest.fixture
-async def owner(backend_url, context_for, seed_orgs):
-    await upgrade_to_head(MIGRATIONS, backend_url)
-    ctx, db = context_for(backend_url, FixedClock(NOW))
-    await seed_orgs(ctx, db)
-    return ctx, db
-
-
-class ConnectionGauge:
-    """Counts connections checked out of the pool at the same time."""
-
-    def __init__(self, db: Database) -> None:
-        self.busy = self.peak = 0
-        pool = db.engine.sync_engine.pool
-        event.listen(pool, "checkout", self._out)
-        event.listen(pool, "checkin", self._in)
-
-    def _out(self, *_args) -> None:
-        self.busy += 1
-        self.peak = max(self.peak, self.busy)
-
-    def _in(self, *_args) -> None:
-        self.busy -= 1
 
 
 async def _committed(db, org_id: str) -> int:
@@ -66,12 +27,12 @@ async def _committed(db, org_id: str) -> int:
 
 
 async def test_twenty_concurrent_commits_of_100_against_1000_let_exactly_ten_through(
-    owner,
+    owner, connection_gauge
 ) -> None:
     ctx, db = owner
     async with db.transaction() as session:
         await set_budget(session, ctx, "hzsteel", YEAR, 1_000, 10_000)
-    gauge = ConnectionGauge(db)
+    gauge = connection_gauge(db)
 
     async def one() -> bool:
         async with db.transaction() as session:

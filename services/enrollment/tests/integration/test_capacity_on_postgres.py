@@ -8,64 +8,26 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from enrollment.app import MIGRATIONS
 from enrollment.models import Programme, Seat
 from enrollment.schemas import ProgrammeIn
 from enrollment.service.decisions import decide_enrollment
 from enrollment.service.programmes import publish_programme
-from shared.clock import FixedClock
 from shared.contracts.events import (
     EnrollmentConfirmed,
     EnrollmentRequested,
     EnrollmentWaitlisted,
     QualityArea,
 )
-from shared.db import Database
-from shared.migrations import upgrade_to_head
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 REQUESTS, CAPACITY = 200, 150
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def backend_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "postgresql":
-        yield request.getfixturevalue("fresh_pg_url")
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'enrollment.db'}"
-
-
-@pytest.fixture
-async def owner(backend_url, context_for, seed_orgs):
-    await upgrade_to_head(MIGRATIONS, backend_url)
-    ctx, db = context_for(backend_url, FixedClock(NOW))
-    await seed_orgs(ctx, db)
-    return ctx, db
-
-
-class ConnectionGauge:
-    """Counts connections checked out of the pool at the same time."""
-
-    def __init__(self, db: Database) -> None:
-        self.busy = self.peak = 0
-        pool = db.engine.sync_engine.pool
-        event.listen(pool, "checkout", self._out)
-        event.listen(pool, "checkin", self._in)
-
-    def _out(self, *_args) -> None:
-        self.busy += 1
-        self.peak = max(self.peak, self.busy)
-
-    def _in(self, *_args) -> None:
-        self.busy -= 1
 
 
 async def _programme(ctx, db, capacity: int) -> str:
@@ -109,11 +71,11 @@ async def _seats(db, programme_id: str) -> list[Seat]:
 
 
 async def test_concurrent_requests_never_overbook_and_number_the_waitlist_without_gaps(
-    owner, outbox
+    owner, outbox, connection_gauge
 ) -> None:
     ctx, db = owner
     programme_id = await _programme(ctx, db, CAPACITY)
-    gauge = ConnectionGauge(db)
+    gauge = connection_gauge(db)
     requests = [_request(programme_id) for _ in range(REQUESTS)]
 
     await _decide_all(ctx, db, requests)

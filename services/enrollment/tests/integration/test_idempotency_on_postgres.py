@@ -6,7 +6,6 @@ queue on BEGIN IMMEDIATE). No request is retried by the test; none is timed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -19,14 +18,6 @@ from shared.migrations import upgrade_to_head
 pytestmark = pytest.mark.integration
 
 PARALLEL = 12
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def backend_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "postgresql":
-        yield request.getfixturevalue("fresh_pg_url")
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'enrollment.db'}"
 
 
 async def _count(db: Database, what) -> int:
