@@ -5,11 +5,13 @@ environment variables). Prints a table and writes JSON. Not part of the test sui
     python -m bench                        # everything (several minutes on 2 cores)
     python -m bench --quick                # small counts: a smoke run of every scenario
     python -m bench --only relay,consumer  # some scenarios
+    python -m bench --only hot --quick     # one scenario, small counts
     python -m bench --json out.json        # default .data/bench/bench-<time>.json
     python -m bench --show bench/results/before.json   # print a saved run's tables
 
 Scenarios (one module each): relay, consumer, decisions, http (bench/web.py), mail
-(bench/mail.py), flow. The raw aiokafka limits (bench/raw.py) are measured once, first.
+(bench/mail.py), flow, hot (a hot programme: requests through two home nodes into one
+programme of a third). The raw aiokafka limits (bench/raw.py) are measured once, first.
 Figures are compared with a before run (bench/results/before.json unless --before says
 otherwise): the end-to-end flow's goal is 10x the ratio recorded there.
 """
@@ -36,7 +38,7 @@ from bench import ROOT
 from bench.common import RunEnv, log, postmaster_pid
 from bench.report import BEFORE, Figure, Report, from_json, load, render, run_meta, write
 
-SCENARIOS = ("relay", "consumer", "decisions", "http", "mail", "flow")
+SCENARIOS = ("relay", "consumer", "decisions", "http", "mail", "flow", "hot")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Counts:
     http_warmup: int
     mail: int
     enrollments: int
+    hot: int
 
 
 FULL = Counts(
@@ -60,6 +63,7 @@ FULL = Counts(
     http_warmup=100,
     mail=2_000,
     enrollments=1_000,
+    hot=5_000,
 )
 QUICK = Counts(
     raw=3_000,
@@ -70,6 +74,7 @@ QUICK = Counts(
     http_warmup=20,
     mail=200,
     enrollments=60,
+    hot=200,
 )
 
 
@@ -97,6 +102,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("http-warmup", "untimed POSTs first"),
         ("mail", "e-mails (bench/mail.py)"),
         ("enrollments", "enrollments through the end-to-end flow"),
+        ("hot", "requests for the hot programme, half through each home node"),
     ]:
         counts.add_argument(f"--{name}", type=int, help=help_text)
     parser.add_argument(
@@ -238,6 +244,14 @@ async def run_scenarios(args: argparse.Namespace, env: RunEnv, smtp: Any, report
                 if inspect.isawaitable(result):
                     result = await result
                 report.figures.extend(mail_figure(result))
+
+        elif name == "hot":
+            from bench.hot import hot
+
+            async def body() -> None:
+                result = await hot(env, c.hot, c.raw, args.concurrency)
+                report.figures.extend(result.figures)
+                report.notes.extend(result.notes)
 
         else:  # flow
             from bench.flow import flow

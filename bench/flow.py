@@ -108,19 +108,22 @@ def _hop(name: str, pairs: list[tuple[float | None, float | None]], note: str = 
     )
 
 
-async def _register_members(
-    federation: Federation, count: int, concurrency: int
+async def register_members(
+    federation: Federation,
+    count: int,
+    concurrency: int,
+    node: str = ENTERPRISE_NODE,
+    org: str = HOME_ORG,
 ) -> list[dict[str, Any]]:
-    node = federation.nodes[ENTERPRISE_NODE]
-    token = federation.tokens.issue(
-        node=ENTERPRISE_NODE, org=HOME_ORG, roles="cadre", sub=f"cadre@{HOME_ORG}"
-    )
+    """`count` members of `org` at `node`, through its API (so they reach its notifications
+    service through Kafka, as any member does), `concurrency` requests in flight."""
+    token = federation.tokens.issue(node=node, org=org, roles="cadre", sub=f"cadre@{org}")
     bodies = []
     for _ in range(count):
         t = uuid.uuid4().hex[:10]
         bodies.append(
             {
-                "home_org": HOME_ORG,
+                "home_org": org,
                 "name": f"Worker {t}",
                 "email": f"w{t}@{MEMBER_DOMAIN}",
                 "language": "en",
@@ -132,9 +135,10 @@ async def _register_members(
         if response is not None and response.status == 201:
             members[i] = response.json()
 
-    load = await post_all(node.url("enrollment"), token, "/members", bodies, concurrency, keep)
+    url = federation.nodes[node].url("enrollment")
+    load = await post_all(url, token, "/members", bodies, concurrency, keep)
     if any(not m for m in members):
-        raise RuntimeError(f"registering members: {load.statuses()}")
+        raise RuntimeError(f"registering members at {node}: {load.statuses()}")
     return members
 
 
@@ -196,7 +200,7 @@ async def _run(
     owner_enrollment = url(SUPERIOR_NODE, "enrollment")
 
     log(f"flow: registering {count} members …")
-    members = await _register_members(federation, count, min(concurrency, 16))
+    members = await register_members(federation, count, min(concurrency, 16))
     member_ids = [m["member_id"] for m in members]
     email_of = {m["member_id"]: m["email"] for m in members}
     programme = await asyncio.to_thread(federation.publish_programme, SUPERIOR_NODE, "zj-hz", count)
