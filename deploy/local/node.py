@@ -8,6 +8,7 @@ environment, exactly as in production.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -117,8 +118,16 @@ class Node:
 
     def __post_init__(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        ports = {service: self.ports.get(service) or free_port() for service in SERVICES}
+        enrollment_url = f"http://127.0.0.1:{ports['enrollment']}"
+        # One link secret per node, shared by its services (e-mails carry links that the
+        # enrollment service verifies); made once and kept in the node's folder.
+        secret_file = self.data_dir / "link.secret"
+        if not secret_file.exists():
+            secret_file.touch(mode=0o600)
+            secret_file.write_text(secrets.token_urlsafe(32))
         for service in SERVICES:
-            port = self.ports.get(service) or free_port()
+            port = ports[service]
             url = self.database_urls.get(service) or (
                 f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"
             )
@@ -134,6 +143,9 @@ class Node:
                 "BIGSCHOOL_NODE_KEY_PATH": str(self.node_key_path),
                 "BIGSCHOOL_FEDERATION_JWKS_PATH": str(self.federation_jwks_path),
                 "BIGSCHOOL_SMTP_PORT": str(self.smtp_port),
+                "BIGSCHOOL_LINK_SECRET": secret_file.read_text(),
+                "BIGSCHOOL_ENROLLMENT_PUBLIC_URL": enrollment_url,
+                "BIGSCHOOL_PUBLIC_BASE_URL": enrollment_url,
                 **self.extra_env,
                 **self.service_env.get(service, {}),
             }

@@ -25,7 +25,6 @@ FAST_FAILOVER = {
     "BIGSCHOOL_HELD_LIMIT_SECONDS": "8",
     # Offers whose time is up are looked for every second (the tests move the clock).
     "BIGSCHOOL_OFFER_CHECK_SECONDS": "1",
-    "BIGSCHOOL_LINK_SECRET": "e2e-link-secret-of-at-least-thirty-two-chars",
 }
 
 

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from notifications.domain.deliveries import Channel, delivery_id
 from notifications.models import Recipient
 from notifications.service.planning import plan_member_notice
+from notifications.templates import render
 from shared.contracts.envelope import envelope_for
 from shared.contracts.events import EnrollmentRefused, EnrollmentWaitlisted
+from shared.links import LinkSigner
 from shared.messaging.consumer import Outcome
 
 
@@ -115,3 +118,38 @@ async def test_a_decision_with_an_invalid_body_is_dead_lettered_with_the_field_n
         ("bigschool.enrollment.v1", "invalid_body", ["sequence"])
     ]
     assert await node.deliveries() == []
+
+
+SECRET = "notifications-test-link-secret-32-chars!"
+
+
+async def test_a_confirmation_carries_a_one_click_link_the_enrollment_service_accepts(
+    make_node,
+) -> None:
+    node = await make_node(
+        link_secret=SecretStr(SECRET), enrollment_public_url="https://hz.example/enrollment"
+    )
+    member_id = str(uuid.uuid4())
+    await node.decide(member_id)  # confirmed
+    [email, _] = await node.deliveries(member_id)
+
+    link = email.data["cancel_link"]
+    base, _, token = link.rpartition("/links/")
+    assert base == "https://hz.example/enrollment"
+    found = LinkSigner(SECRET, max_age_seconds=3600).read(token)  # what enrollment verifies
+    assert (found.action, found.subject) == ("cancel-enrollment", email.data["enrollment_id"])
+    for language in ("zh", "en"):
+        assert link in render(email.event_type, language, email.data, "Wang").body
+
+
+async def test_no_link_without_a_secret_and_none_after_a_refusal(make_node) -> None:
+    plain = await make_node()
+    linked = await make_node(
+        link_secret=SecretStr(SECRET), enrollment_public_url="https://hz.example/enrollment"
+    )
+    confirmed, refused = str(uuid.uuid4()), str(uuid.uuid4())
+    await plain.decide(confirmed)
+    await linked.decide(refused, EnrollmentRefused)
+
+    assert all("cancel_link" not in d.data for d in await plain.deliveries(confirmed))
+    assert all("cancel_link" not in d.data for d in await linked.deliveries(refused))

@@ -9,6 +9,13 @@ class NotificationsSettings(ServiceSettings):
     service: str = Field("notifications", description="Fixed: this service's name.")
     http_port: int = 8003
 
+    enrollment_public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where members reach this node's enrollment service: e-mails carry "
+        "one-click links to it when BIGSCHOOL_LINK_SECRET is set too.",
+    )
+
     smtp_host: str = Field("127.0.0.1", description="SMTP server that relays our e-mail.")
     smtp_port: int = 8025
     smtp_from: str = Field(

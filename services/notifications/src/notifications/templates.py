@@ -3,8 +3,9 @@
 """Message templates per event type and language (`zh`, `en`), as plain format strings.
 
 Templates only ever see pre-formatted text fields (see `_fields`): `{name}`, `{programme}`,
-`{hours}`, `{reason}`, `{event}`. A field an event lacks renders as an empty string rather than
-failing, so an event that grew (or lost) an optional field still produces a readable message.
+`{hours}`, `{reason}`, `{event}`, `{cancel}` (the one-click cancel line, when there is a
+link). A field an event lacks renders as an empty string rather than failing, so an event
+that grew (or lost) an optional field still produces a readable message.
 """
 
 from __future__ import annotations
@@ -41,12 +42,12 @@ TEMPLATES: dict[str, dict[str, Template]] = {
         "zh": Template(
             subject="报名成功：{programme}",
             title="报名成功：{programme}",
-            body="{name}，您好！\n\n您报名参加的“{programme}”已确认，计 {hours} 学时。",
+            body="{name}，您好！\n\n您报名参加的“{programme}”已确认，计 {hours} 学时。{cancel}",
         ),
         "en": Template(
             subject="Enrollment confirmed: {programme}",
             title="Enrollment confirmed: {programme}",
-            body="Dear {name},\n\nyour seat in “{programme}” is confirmed ({hours} hours).",
+            body="Dear {name},\n\nyour seat in “{programme}” is confirmed ({hours} hours).{cancel}",
         ),
     },
     EnrollmentWaitlisted.ce_type: {
@@ -54,13 +55,13 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             subject="已进入候补名单：{programme}",
             title="已进入候补名单：{programme}",
             body="{name}，您好！\n\n“{programme}”暂无空余名额，您已进入候补名单。"
-            "有名额时我们会再通知您。",
+            "有名额时我们会再通知您。{cancel}",
         ),
         "en": Template(
             subject="On the waiting list: {programme}",
             title="On the waiting list: {programme}",
             body="Dear {name},\n\n“{programme}” has no free seat right now, so you are on its "
-            "waiting list. We will tell you when a seat frees up.",
+            "waiting list. We will tell you when a seat frees up.{cancel}",
         ),
     },
     EnrollmentRefused.ce_type: {
@@ -90,6 +91,12 @@ FALLBACK: dict[str, Template] = {
         body="Dear {name},\n\nthere is news for you ({event}); please sign in to Big School "
         "for the details.",
     ),
+}
+
+# A one-click link to give the seat or place up, when the node issues them (planning adds it).
+CANCEL_LINE = {
+    "zh": "\n\n如不能参加，请点击此链接让出名额（无需登录，仅可使用一次）：\n{link}",
+    "en": "\n\nCan't come? Give your place up with this link (no sign-in, works once):\n{link}",
 }
 
 REASONS: dict[str, dict[str, str]] = {
@@ -127,6 +134,7 @@ def _fields(event_type: str, language: str, data: Mapping[str, Any], name: str) 
         hours=f"{hours:g}" if isinstance(hours, int | float) else "",
         reason=REASONS[language].get(reason, reason),
         event=event_type.removeprefix("bigschool.").rsplit(".", 1)[0],
+        cancel=CANCEL_LINE[language].format(link=link) if (link := data.get("cancel_link")) else "",
     )
 
 

@@ -13,6 +13,7 @@ from notifications.models import Delivery
 from notifications.service.context import Context
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import EnrollmentConfirmed, EnrollmentRefused, EnrollmentWaitlisted
+from shared.links import LinkSigner
 from shared.orgs.directory import UnknownOrg
 
 MemberDecision = EnrollmentConfirmed | EnrollmentWaitlisted | EnrollmentRefused
@@ -30,6 +31,26 @@ async def lives_here(session: AsyncSession, ctx: Context, org_id: str) -> bool:
     return org.hosted_by == ctx.node_id
 
 
+# Decisions after which a member may want to give the seat or place up with one click.
+CANCELLABLE = (EnrollmentConfirmed, EnrollmentWaitlisted)
+
+
+def cancel_link(ctx: Context, event: MemberDecision) -> str | None:
+    """A signed one-click link to the member's home enrollment service (same node, same
+    link secret), when this node issues them."""
+    settings = ctx.settings
+    if not isinstance(event, CANCELLABLE) or not settings.enrollment_public_url:
+        return None
+    if settings.link_secret is None:
+        return None
+    signer = LinkSigner(
+        settings.link_secret.get_secret_value(),
+        max_age_seconds=settings.link_max_age_hours * 3600,
+    )
+    token = signer.make("cancel-enrollment", event.enrollment_id)
+    return f"{settings.enrollment_public_url.rstrip('/')}/links/{token}"
+
+
 async def plan_member_notice(
     session: AsyncSession, ctx: Context, event: MemberDecision, envelope: Envelope
 ) -> int:
@@ -41,6 +62,8 @@ async def plan_member_notice(
     if now - envelope.time > timedelta(hours=ctx.settings.notify_max_age_hours):
         return 0  # stale news, e.g. replayed by a node that is new to the topic
     data = event.model_dump(mode="json")
+    if (link := cancel_link(ctx, event)) is not None:
+        data["cancel_link"] = link
     rows = [
         {
             "delivery_id": delivery_id(envelope.id, event.member_id, channel),
