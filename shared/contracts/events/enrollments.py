@@ -137,6 +137,18 @@ class EnrollmentRefusedV2(_EnrollmentFact):
 
 
 @register
+class EnrollmentAwaitingBudget(_EnrollmentFact):
+    """The owner's training budget cannot pay the seat and the programme says so: the seat is
+    held until the owner's cadre decides (confirmed, or refused as budget_exhausted)."""
+
+    ce_type = "bigschool.enrollment.awaiting_budget.v1"
+
+    sequence: int = Field(ge=1)
+    decided_at: datetime
+    programme_title: str = ""
+
+
+@register
 class EnrollmentPendingApproval(_EnrollmentFact):
     """At the home node: the programme needs the grassroots cadre's approval first."""
 

@@ -33,6 +33,7 @@ from shared.contracts.events import (
     CertificateRevoked,
     EnrollmentApproved,
     EnrollmentAttended,
+    EnrollmentAwaitingBudget,
     EnrollmentCancellationRequested,
     EnrollmentCancelled,
     EnrollmentCompleted,
@@ -88,6 +89,7 @@ def create_app(settings: EnrollmentSettings | None = None, clock: Clock | None =
     runtime.publishes(
         topics.ENROLLMENT,
         EnrollmentRefusedV2,
+        EnrollmentAwaitingBudget,
         EnrollmentOffered,
         EnrollmentOfferExpired,
         EnrollmentCancelled,

@@ -427,3 +427,10 @@ class CertificateVerificationOut(BaseModel):
     completion_date: date
     valid: bool
     revoked_at: datetime | None
+
+
+class BudgetApprovalIn(BaseModel):
+    approve: bool = Field(
+        description="true: the seat is confirmed (the budget must be able to pay it by now); "
+        "false: it is refused as budget_exhausted."
+    )

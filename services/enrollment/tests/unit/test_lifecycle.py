@@ -491,3 +491,57 @@ async def test_an_expired_one_click_link_is_refused(full_programme) -> None:
     link = signer.make("cancel-enrollment", enrollments[3])
 
     assert (await service.client.post(f"/links/{link}")).status_code == 410
+
+
+async def test_over_budget_a_seat_is_held_for_the_owner_cadres_decision(
+    loop_node, token, programme_body
+) -> None:
+    service, loop = loop_node
+    cadre = token("hzsteel", "cadre")
+    members = await _members(service, token, 3)
+    budget = {"union_fund_fen": 1_000, "education_share_bp": 10_000}
+    assert (
+        await service.client.put("/budgets/hzsteel/2030", json=budget, headers=cadre)
+    ).status_code == 200
+    pid = await _programme(
+        service, token, programme_body, capacity=3, cost_per_seat_fen=1_000, over_budget="approval"
+    )
+    ids = [await _enrol(service, token, pid, m) for m in members]
+    await loop.run()
+
+    seen = [
+        (await _status(service, token, e, m))["status"] for e, m in zip(ids, members, strict=True)
+    ]
+    assert seen == ["confirmed", "pending_budget", "pending_budget"]
+    path = f"/programmes/{pid}/seats/{ids[1]}/budget-approval"
+    too_early = await service.client.post(path, json={"approve": True}, headers=cadre)
+    budget["union_fund_fen"] = 2_000  # the cadre raises the budget, then approves
+    await service.client.put("/budgets/hzsteel/2030", json=budget, headers=cadre)
+    approved = await service.client.post(path, json={"approve": True}, headers=cadre)
+    refused = await service.client.post(
+        f"/programmes/{pid}/seats/{ids[2]}/budget-approval", json={"approve": False}, headers=cadre
+    )
+    await loop.run()
+
+    assert too_early.status_code == 409
+    assert (approved.status_code, refused.status_code) == (200, 200)
+    after = [(await _status(service, token, e, m)) for e, m in zip(ids, members, strict=True)]
+    assert [a["status"] for a in after] == ["confirmed", "confirmed", "refused"]
+    assert after[2]["reason"] == "budget_exhausted"
+    money = (await service.client.get("/budgets/hzsteel/2030", headers=cadre)).json()
+    assert (money["committed"], money["left"]) == (2_000, 0)
+
+
+async def test_over_budget_a_programme_that_says_refuse_refuses(
+    loop_node, token, programme_body
+) -> None:
+    service, loop = loop_node
+    [member] = await _members(service, token, 1)
+    pid = await _programme(service, token, programme_body, cost_per_seat_fen=500)  # no budget
+
+    enrollment = await _enrol(service, token, pid, member)
+    await loop.run()
+
+    seen = await _status(service, token, enrollment, member)
+    assert (seen["status"], seen["reason"]) == ("refused", "budget_exhausted")
+    assert await _seats(service, pid) == {}

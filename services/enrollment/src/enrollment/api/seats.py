@@ -15,6 +15,7 @@ from enrollment.errors import NotFound
 from enrollment.models import Programme, Seat
 from enrollment.schemas import (
     AttendanceIn,
+    BudgetApprovalIn,
     CompletionIn,
     ProgrammeChangeIn,
     ProgrammeOut,
@@ -173,6 +174,27 @@ async def revoke(
         )
         seat = await seat_cases.revoke_completion(
             session, ctx, programme, enrollment_id, body.reason
+        )
+        return SeatOut.model_validate(seat)
+
+
+@router.post(
+    "/{programme_id}/seats/{enrollment_id}/budget-approval",
+    response_model=SeatOut,
+    summary="Confirm or refuse a seat the training budget could not pay",
+)
+async def budget_approval(
+    programme_id: Id,
+    enrollment_id: Id,
+    body: BudgetApprovalIn,
+    who: CurrentPrincipal,
+    ctx: Ctx,
+    db: Db,
+) -> SeatOut:
+    async with db.transaction() as session:
+        programme = await _managed(session, who, ctx, programme_id)
+        seat = await seat_cases.decide_over_budget(
+            session, ctx, programme, enrollment_id, body.approve
         )
         return SeatOut.model_validate(seat)
 

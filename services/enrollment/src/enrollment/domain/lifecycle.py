@@ -3,9 +3,10 @@ node (what the member sees) and the owner node (the seat).
 
     requested ─┬─ (pending_approval → approved | rejected) ─┐
                └──────────────────────────────────────────────┴→ confirmed | waitlisted | refused
+    requested → pending_budget (over budget: the owner's cadre decides) → confirmed | refused
     waitlisted → offered → confirmed (accepted) | cancelled (the offer expired)
     confirmed → attended → completed (hours, score, rank)        confirmed → no_show
-    requested, pending_approval, confirmed, waitlisted, offered → cancelled
+    requested, pending_approval, pending_budget, confirmed, waitlisted, offered → cancelled
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from enum import StrEnum
 class Status(StrEnum):
     requested = "requested"
     pending_approval = "pending_approval"
+    pending_budget = "pending_budget"
     rejected = "rejected"
     confirmed = "confirmed"
     waitlisted = "waitlisted"
@@ -41,6 +43,8 @@ class Step(StrEnum):
     no_show = "no_show"
     complete = "complete"
     revoke_completion = "revoke_completion"
+    hold_for_budget = "hold_for_budget"
+    approve_budget = "approve_budget"
 
 
 S = Status
@@ -49,12 +53,23 @@ TRANSITIONS: dict[Step, tuple[frozenset[Status], Status]] = {
     Step.reject: (frozenset({S.pending_approval}), S.rejected),
     Step.confirm: (frozenset({S.requested}), S.confirmed),
     Step.waitlist: (frozenset({S.requested}), S.waitlisted),
-    Step.refuse: (frozenset({S.requested}), S.refused),
+    Step.refuse: (frozenset({S.requested, S.pending_budget}), S.refused),
+    Step.hold_for_budget: (frozenset({S.requested}), S.pending_budget),
+    Step.approve_budget: (frozenset({S.pending_budget}), S.confirmed),
     Step.offer: (frozenset({S.waitlisted}), S.offered),
     Step.accept: (frozenset({S.offered}), S.confirmed),
     Step.expire: (frozenset({S.offered}), S.cancelled),
     Step.cancel: (
-        frozenset({S.requested, S.pending_approval, S.confirmed, S.waitlisted, S.offered}),
+        frozenset(
+            {
+                S.requested,
+                S.pending_approval,
+                S.pending_budget,
+                S.confirmed,
+                S.waitlisted,
+                S.offered,
+            }
+        ),
         S.cancelled,
     ),
     Step.attend: (frozenset({S.confirmed, S.no_show}), S.attended),
@@ -64,7 +79,9 @@ TRANSITIONS: dict[Step, tuple[frozenset[Status], Status]] = {
 }
 
 # Statuses in which the member holds a seat (it counts against capacity and quota).
-HOLDS_SEAT = frozenset({S.confirmed, S.offered, S.attended, S.completed, S.no_show})
+HOLDS_SEAT = frozenset(
+    {S.confirmed, S.offered, S.pending_budget, S.attended, S.completed, S.no_show}
+)
 # Statuses that end an enrollment: the member may ask for the programme again.
 ENDED = frozenset({S.refused, S.rejected, S.cancelled})
 

@@ -18,6 +18,7 @@ from enrollment.service.context import Context
 from shared.contracts import topics
 from shared.contracts.base import Event
 from shared.contracts.events import (
+    EnrollmentAwaitingBudget,
     EnrollmentConfirmed,
     EnrollmentRefused,
     EnrollmentRefusedV2,
@@ -112,14 +113,19 @@ async def decide_enrollment(session: AsyncSession, ctx: Context, req: Enrollment
     if ledger.has_room(quota_org):
         year = budgets.budget_year(ctx, programme.starts_at)
         cost = programme.cost_per_seat_fen
-        if not await budgets.commit_seat(session, ctx, programme.owner_org, year, cost):
+        if await budgets.commit_seat(session, ctx, programme.owner_org, year, cost):
+            seat.status, seat.cost_fen = "confirmed", cost
+            event: Event = confirmed_event(programme, seat, now)
+        elif programme.over_budget == "approval":  # the seat is held; the cadre decides
+            seat.status = "pending_budget"
+            event = EnrollmentAwaitingBudget(**common, sequence=seat.sequence)
+        else:
             await refuse(session, ctx, common, "budget_exhausted")
             return
         ledger.take(quota_org)
         keep(programme, ledger)
-        seat.status, seat.cost_fen = "confirmed", cost
         repository.add_seat(session, seat)
-        await announce(session, ctx, confirmed_event(programme, seat, now))
+        await announce(session, ctx, event)
         return
     seat.status, seat.waitlist_number = "waitlisted", programme.waitlist_next
     programme.waitlist_next += 1

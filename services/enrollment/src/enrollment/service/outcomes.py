@@ -14,6 +14,7 @@ from enrollment.service.context import Context
 from shared.contracts.base import Event
 from shared.contracts.events import (
     EnrollmentAttended,
+    EnrollmentAwaitingBudget,
     EnrollmentCancelled,
     EnrollmentCompleted,
     EnrollmentCompletionRevoked,
@@ -28,7 +29,8 @@ from shared.contracts.events import (
 )
 
 Outcome = (
-    EnrollmentConfirmed
+    EnrollmentAwaitingBudget
+    | EnrollmentConfirmed
     | EnrollmentWaitlisted
     | EnrollmentRefusedV2
     | EnrollmentOffered
@@ -40,6 +42,7 @@ Outcome = (
     | EnrollmentCompletionRevoked
 )
 OUTCOMES: tuple[type[Event], ...] = (
+    EnrollmentAwaitingBudget,
     EnrollmentConfirmed,
     EnrollmentWaitlisted,
     EnrollmentRefusedV2,
@@ -71,6 +74,9 @@ async def record_outcome(session: AsyncSession, ctx: Context, event: Outcome) ->
 
 def _apply(enrollment: Enrollment, event: Outcome) -> None:
     match event:
+        case EnrollmentAwaitingBudget():
+            enrollment.status, enrollment.sequence = Status.pending_budget, event.sequence
+            enrollment.decided_at = event.decided_at
         case EnrollmentConfirmed():
             enrollment.status, enrollment.sequence = Status.confirmed, event.sequence
             enrollment.offer_expires_at = None

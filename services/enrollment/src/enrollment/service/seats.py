@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment import repository
 from enrollment.domain.lifecycle import HOLDS_SEAT, Status, Step, next_status
-from enrollment.errors import NotFound
+from enrollment.errors import Conflict, NotFound
 from enrollment.models import Programme, Seat
 from enrollment.service import budgets
 from enrollment.service.context import Context
-from enrollment.service.decisions import announce, confirmed_event, keep, ledger_of
+from enrollment.service.decisions import announce, confirmed_event, keep, ledger_of, refuse
 from shared.contracts.events import (
     EnrollmentAttended,
     EnrollmentCancellationRequested,
@@ -96,7 +96,9 @@ async def offer_accepted(session: AsyncSession, ctx: Context, req: EnrollmentOff
     await announce(session, ctx, confirmed_event(programme, seat, now))
 
 
-_CANCELLABLE = frozenset({Status.confirmed, Status.waitlisted, Status.offered})
+_CANCELLABLE = frozenset(
+    {Status.confirmed, Status.waitlisted, Status.offered, Status.pending_budget}
+)
 
 
 # -- freeing and offering seats -------------------------------------------------------------
@@ -298,6 +300,37 @@ async def revoke_completion(
     seat.score, seat.rank, seat.updated_at = None, None, now
     event = EnrollmentCompletionRevoked(**_fact(programme, seat), revoked_at=now, reason=reason)
     await announce(session, ctx, event)
+    return seat
+
+
+async def decide_over_budget(
+    session: AsyncSession, ctx: Context, programme: Programme, enrollment_id: str, approve: bool
+) -> Seat:
+    """The owner's cadre decides a seat the budget could not pay: confirmed once the budget
+    can pay it (raise the budget first), or refused as `budget_exhausted` — the seat then
+    goes to the next in line."""
+    now = ctx.clock.now()
+    seat = await seat_of(session, programme.programme_id, enrollment_id)
+    step = Step.approve_budget if approve else Step.refuse
+    target = next_status(seat.status, step)  # 409 unless the seat awaits the budget
+    if not approve:
+        ledger = ledger_of(programme)
+        ledger.give_back(seat.quota_org)
+        keep(programme, ledger)
+        seat.status, seat.updated_at = Status.cancelled, now  # the place is free again
+        common = {**_fact(programme, seat), "decided_at": now, "programme_title": programme.title}
+        await refuse(session, ctx, common, "budget_exhausted")
+        await waitlist_moved(
+            session, ctx, programme, await offer_free_seats(session, ctx, programme)
+        )
+        return seat
+    cost = programme.cost_per_seat_fen
+    if not await _commit(session, ctx, programme, cost):
+        raise Conflict(
+            "the training budget cannot pay this seat: raise it first", state=seat.status
+        )
+    seat.status, seat.cost_fen, seat.updated_at = target, cost, now
+    await announce(session, ctx, confirmed_event(programme, seat, now))
     return seat
 
 
