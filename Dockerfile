@@ -16,6 +16,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# A CJK font: certificates print members' Chinese names (enrollment, BIGSCHOOL_CERTIFICATE_FONT).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # Third-party dependencies first, read from pyproject.toml: this layer is rebuilt only
 # when the dependencies change, not on every code change.
 COPY pyproject.toml ./
