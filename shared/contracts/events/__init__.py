@@ -30,17 +30,26 @@ from shared.contracts.events.enrollments import (
     EnrollmentWaitlisted,
     RefusalReason,
 )
-from shared.contracts.events.members import MemberRegistered
+from shared.contracts.events.members import (
+    LearningEntry,
+    MemberLeft,
+    MemberRegistered,
+    MemberTransferAccepted,
+    MemberTransferred,
+)
 from shared.contracts.events.orgs import OrgRegistered
 from shared.contracts.events.programmes import (
+    AreaFigures,
     Eligibility,
     ProgrammeCancelled,
     ProgrammeChanged,
     ProgrammePublished,
     ProgrammeWaitlistMoved,
+    StatsSnapshot,
 )
 
 __all__ = [
+    "AreaFigures",
     "CertificateIssued",
     "CertificateRevoked",
     "Eligibility",
@@ -63,7 +72,11 @@ __all__ = [
     "EnrollmentRequested",
     "EnrollmentWaitlisted",
     "Language",
+    "LearningEntry",
+    "MemberLeft",
     "MemberRegistered",
+    "MemberTransferAccepted",
+    "MemberTransferred",
     "OrgId",
     "OrgLevel",
     "OrgRegistered",
@@ -73,4 +86,5 @@ __all__ = [
     "ProgrammeWaitlistMoved",
     "QualityArea",
     "RefusalReason",
+    "StatsSnapshot",
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import EmailStr, Field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from shared.contracts.base import Event, register
-from shared.contracts.events.common import Language, OrgId
+from shared.contracts.events.common import Language, OrgId, QualityArea
 
 
 @register
@@ -26,3 +29,80 @@ class MemberRegistered(Event):
 
     def orgs(self) -> list[str]:
         return [self.home_org]
+
+
+@register
+class MemberLeft(Event):
+    """Node-local: the member's contact data is gone from this node (they left the union, or
+    moved to a union hosted by another node); keep only the pseudonymous history."""
+
+    ce_type = "bigschool.member.left.v1"
+
+    member_id: str
+    home_org: OrgId
+    left_at: datetime
+    reason: Literal["left", "transferred"]
+
+    def subject(self) -> str:
+        return self.member_id
+
+    def orgs(self) -> list[str]:
+        return [self.home_org]
+
+
+class LearningEntry(BaseModel):
+    """One completion of a learning record, as it follows a member to another node."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    enrollment_id: str
+    programme_id: str
+    programme_title: str
+    programme_kind: str
+    quality_area: QualityArea
+    hours: float = Field(ge=0)
+    completed_at: datetime
+    score: float | None = None
+    rank: int | None = None
+
+
+@register
+class MemberTransferAccepted(Event):
+    """To the old home node's inbox: the new home took the member in with the one-time
+    transfer token the old home gave out (the token travels to that one node only)."""
+
+    ce_type = "bigschool.member.transfer_accepted.v1"
+
+    member_id: str
+    from_org: OrgId
+    to_org: OrgId
+    to_node: str
+    token: str = Field(description="The one-time transfer token, as the old home issued it.")
+    accepted_at: datetime
+
+    def subject(self) -> str:
+        return self.member_id
+
+    def orgs(self) -> list[str]:
+        return [self.from_org, self.to_org]
+
+
+@register
+class MemberTransferred(Event):
+    """The member moved to a union hosted by another node: pseudonymous id, where to, and the
+    learning record — never a name or contact data (the new home took those in itself)."""
+
+    ce_type = "bigschool.member.transferred.v1"
+
+    member_id: str
+    from_org: OrgId
+    to_org: OrgId
+    to_node: str
+    transferred_at: datetime
+    learning: list[LearningEntry] = Field(default_factory=list)
+
+    def subject(self) -> str:
+        return self.member_id
+
+    def orgs(self) -> list[str]:
+        return [self.from_org, self.to_org]

@@ -121,3 +121,41 @@ class ProgrammeWaitlistMoved(Event):
 
     def orgs(self) -> list[str]:
         return [self.owner_org, *self.audience]
+
+
+class AreaFigures(BaseModel):
+    """Per quality area: hours credited and completions."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    hours: float = Field(0, ge=0)
+    completions: int = Field(0, ge=0)
+
+
+@register
+class StatsSnapshot(Event):
+    """An org's own figures for one year (not its subtree's: the nodes above add them up),
+    as its hosting node counts them. Full state on the compacted stats topic, keyed by
+    org and year; `version` grows with every new snapshot of the same key. Counts only —
+    never a row about a member."""
+
+    ce_type = "bigschool.stats.snapshot.v1"
+
+    org_id: OrgId
+    year: int = Field(ge=2000, le=2100)
+    version: int = Field(ge=1)
+    level: str
+    parent_id: OrgId | None = None
+    hosted_by: str
+    members: int = Field(0, ge=0)
+    participants: int = Field(0, ge=0, description="Members with an enrollment that year.")
+    areas: dict[QualityArea, AreaFigures] = Field(default_factory=dict)
+    committed_fen: int = Field(0, ge=0)
+    spent_fen: int = Field(0, ge=0)
+    generated_at: datetime
+
+    def subject(self) -> str:
+        return f"{self.org_id}:{self.year}"
+
+    def orgs(self) -> list[str]:
+        return [self.org_id]
