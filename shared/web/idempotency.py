@@ -171,6 +171,16 @@ class IdempotencyStore:
         }
 
 
+async def forget_responses_naming(session: AsyncSession, table: Table, subject_id: str) -> int:
+    """Recorded responses may hold personal data (a member's record): when the person leaves,
+    every record whose response names their id goes, in the caller's transaction. The table
+    holds one TTL of traffic, so the scan is bounded."""
+    pattern = f"%{subject_id}%".encode()
+    # bytea LIKE bytea on PostgreSQL, blob LIKE on SQLite: the body need not be text.
+    done = await session.execute(delete(table).where(table.c.body.op("LIKE")(pattern)))
+    return int(cast(CursorResult[Any], done).rowcount or 0)
+
+
 class IdempotencyPruner:
     """Forgets expired keys (they are already ignored) in small batches, so the table stays
     as large as one TTL of traffic and no transaction is long. Shaped like

@@ -58,6 +58,10 @@ class Conflict(Problem):
     status, title = 409, "Conflict"
 
 
+class Gone(Problem):
+    status, title = 410, "Gone"
+
+
 class Unprocessable(Problem):
     status, title = 422, "Unprocessable request"
 

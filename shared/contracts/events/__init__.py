@@ -6,6 +6,7 @@ Federation events carry the pseudonymous `member_id` only: contact data travels 
 node-local members topic and nowhere else.
 """
 
+from shared.contracts.events.awards import HonourEntry, HonoursTransferred
 from shared.contracts.events.common import Language, OrgId, OrgLevel, QualityArea
 from shared.contracts.events.enrollments import (
     CertificateIssued,
@@ -31,11 +32,13 @@ from shared.contracts.events.enrollments import (
     RefusalReason,
 )
 from shared.contracts.events.members import (
+    CarriedEnrollment,
     LearningEntry,
     MemberLeft,
     MemberRegistered,
     MemberTransferAccepted,
     MemberTransferred,
+    MemberTransferRefused,
 )
 from shared.contracts.events.orgs import OrgRegistered
 from shared.contracts.events.programmes import (
@@ -50,6 +53,7 @@ from shared.contracts.events.programmes import (
 
 __all__ = [
     "AreaFigures",
+    "CarriedEnrollment",
     "CertificateIssued",
     "CertificateRevoked",
     "Eligibility",
@@ -71,11 +75,14 @@ __all__ = [
     "EnrollmentRejected",
     "EnrollmentRequested",
     "EnrollmentWaitlisted",
+    "HonourEntry",
+    "HonoursTransferred",
     "Language",
     "LearningEntry",
     "MemberLeft",
     "MemberRegistered",
     "MemberTransferAccepted",
+    "MemberTransferRefused",
     "MemberTransferred",
     "OrgId",
     "OrgLevel",

@@ -64,6 +64,30 @@ class LearningEntry(BaseModel):
     completed_at: datetime
     score: float | None = None
     rank: int | None = None
+    owner_org: OrgId
+
+
+class CarriedEnrollment(BaseModel):
+    """One of the member's enrollments, as it follows them to another node: the new home
+    shows it, and the programme's owner sends its later decisions there."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    enrollment_id: str
+    programme_id: str
+    owner_org: OrgId
+    owner_node: str
+    status: str
+    requested_at: datetime
+    decided_at: datetime | None = None
+    sequence: int | None = None
+    reason: str | None = None
+    waitlist_number: int | None = None
+    offer_expires_at: datetime | None = None
+    hours: float | None = None
+    score: float | None = None
+    rank: int | None = None
+    completed_at: datetime | None = None
 
 
 @register
@@ -74,7 +98,7 @@ class MemberTransferAccepted(Event):
     ce_type = "bigschool.member.transfer_accepted.v1"
 
     member_id: str
-    from_org: OrgId
+    from_node: str
     to_org: OrgId
     to_node: str
     token: str = Field(description="The one-time transfer token, as the old home issued it.")
@@ -84,7 +108,7 @@ class MemberTransferAccepted(Event):
         return self.member_id
 
     def orgs(self) -> list[str]:
-        return [self.from_org, self.to_org]
+        return [self.to_org]
 
 
 @register
@@ -100,9 +124,32 @@ class MemberTransferred(Event):
     to_node: str
     transferred_at: datetime
     learning: list[LearningEntry] = Field(default_factory=list)
+    enrollments: list[CarriedEnrollment] = Field(default_factory=list)
 
     def subject(self) -> str:
         return self.member_id
 
     def orgs(self) -> list[str]:
-        return [self.from_org, self.to_org]
+        # The owners of the member's programmes too: they re-home the member's seats.
+        owners = sorted({e.owner_org for e in self.enrollments} - {self.from_org, self.to_org})
+        return [self.from_org, self.to_org, *owners]
+
+
+@register
+class MemberTransferRefused(Event):
+    """To the new home's inbox: the old home did not hand the member over (the token was
+    wrong, used, withdrawn or expired); the new home drops the contact data it took in."""
+
+    ce_type = "bigschool.member.transfer_refused.v1"
+
+    member_id: str
+    from_org: OrgId | None = None
+    to_org: OrgId
+    reason: Literal["unknown_transfer", "token_mismatch", "expired", "wrong_destination"]
+    refused_at: datetime
+
+    def subject(self) -> str:
+        return self.member_id
+
+    def orgs(self) -> list[str]:
+        return [self.to_org] + ([self.from_org] if self.from_org else [])

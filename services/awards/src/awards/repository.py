@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, and_, distinct, func, or_, select
+from sqlalchemy import Select, and_, delete, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from awards.domain.access import FactScope
@@ -92,3 +92,13 @@ async def kind_groups(
         kind: GroupTotal(int(members), int(facts), round(float(hours), 2))
         for kind, members, facts, hours in rows
     }
+
+
+async def member_facts(session: AsyncSession, member_id: str) -> list[Fact]:
+    """All of one member's facts (a handful), oldest first."""
+    stmt = select(Fact).where(Fact.member_id == member_id).order_by(Fact.occurred_at, Fact.fact_id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def forget_member_facts(session: AsyncSession, member_id: str) -> None:
+    await session.execute(delete(Fact).where(Fact.member_id == member_id))

@@ -1,4 +1,4 @@
-"""Roll-up snapshots of the orgs of this node and of the subtrees below its ancestors (being written).
+"""Roll-up snapshots of the orgs of this node and the subtrees below its ancestors (to come).
 
 Revision ID: 0009
 Revises: 0008

@@ -20,6 +20,7 @@ from enrollment.service.outcomes import (
 )
 from enrollment.service.programmes import copy_programme
 from enrollment.service.seats import cancel_requested, offer_accepted
+from enrollment.service.transfers import hand_over, transfer_refused, transferred
 from shared.contracts import topics
 from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope
@@ -27,6 +28,9 @@ from shared.contracts.events import (
     EnrollmentCancellationRequested,
     EnrollmentOfferAccepted,
     EnrollmentRequested,
+    MemberTransferAccepted,
+    MemberTransferred,
+    MemberTransferRefused,
     ProgrammeCancelled,
     ProgrammeChanged,
     ProgrammePublished,
@@ -34,6 +38,9 @@ from shared.contracts.events import (
 )
 from shared.messaging.consumer import ConsumerSpec, Handler
 from shared.orgs.consumer import org_tree_consumer
+
+# What the inbox's batch preload locks programmes for.
+_SEAT_REQUESTS = (EnrollmentRequested, EnrollmentCancellationRequested, EnrollmentOfferAccepted)
 
 
 def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
@@ -49,7 +56,17 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
         await record_outcome(s, ctx, e)
 
     async def preload_inbox(s: AsyncSession, events: Sequence[Any]) -> None:
-        await preload_requests(s, ctx, events)
+        seat_requests: list[Any] = [e for e in events if isinstance(e, _SEAT_REQUESTS)]
+        await preload_requests(s, ctx, seat_requests)
+
+    async def on_transfer_accepted(s: AsyncSession, e: MemberTransferAccepted, _: Envelope) -> None:
+        await hand_over(s, ctx, e)
+
+    async def on_transfer_refused(s: AsyncSession, e: MemberTransferRefused, _: Envelope) -> None:
+        await transfer_refused(s, ctx, e)
+
+    async def on_transferred(s: AsyncSession, e: MemberTransferred, env: Envelope) -> None:
+        await transferred(s, ctx, e, env)
 
     async def on_cancellation(
         s: AsyncSession, e: EnrollmentCancellationRequested, _: Envelope
@@ -78,10 +95,13 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
                 EnrollmentRequested: on_request,
                 EnrollmentCancellationRequested: on_cancellation,
                 EnrollmentOfferAccepted: on_acceptance,
+                MemberTransferAccepted: on_transfer_accepted,
+                MemberTransferRefused: on_transfer_refused,
             },
             preload=preload_inbox,
             description="Decides requests, cancellations and acceptances for the programmes "
-            "this node owns (in each programme's order).",
+            "this node owns (in each programme's order); hands members over to their new "
+            "home node, or learns that the old home refused.",
         ),
         ConsumerSpec(
             name="catalogue",
@@ -92,11 +112,13 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
                 ProgrammeChanged: on_programme,
                 ProgrammeCancelled: on_cancelled,
                 ProgrammeWaitlistMoved: on_moved,
+                MemberTransferred: on_transferred,
                 **outcome_routes,
             },
             relevant=ctx.orgs.relevant,
             preload=preload_outcomes,
             description="Copies programmes open to this node; its members' enrollments follow "
-            "what the owners decide and record (refusals as v2).",
+            "what the owners decide and record (refusals as v2); members transferred here "
+            "arrive with their record, and seats follow members who moved.",
         ),
     ]

@@ -1,5 +1,9 @@
 """The enrollment service's errors: each carries its HTTP status (rendered as problem JSON)."""
 
-from shared.web.problems import Conflict, Forbidden, NotFound, Problem, Unprocessable
+from shared.web.problems import Conflict, Forbidden, Gone, NotFound, Problem, Unprocessable
 
-__all__ = ["Conflict", "Forbidden", "NotFound", "Problem", "Unprocessable"]
+__all__ = ["Conflict", "Forbidden", "Gone", "NotFound", "Problem", "Unprocessable"]
+
+
+class UnsupportedMediaType(Problem):
+    status, title = 415, "Unsupported media type"

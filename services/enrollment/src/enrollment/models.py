@@ -51,6 +51,35 @@ class Member(Base):
     joined_on: Mapped[date | None] = mapped_column(Date)  # joined the employer
     skill_grade: Mapped[int | None] = mapped_column(Integer)  # vocational grade 1-8
     birth_date: Mapped[date | None] = mapped_column(Date)
+    # MemberStatus (migration 0010): `arriving` while the old home hands a transfer over.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+
+
+class MemberTransfer(Base):
+    """A transfer to a union hosted by another node, until the new home takes the member in:
+    only the token's hash is kept (migration 0010). One open transfer per member."""
+
+    __tablename__ = "member_transfers"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    from_org: Mapped[str] = mapped_column(String(64))
+    to_org: Mapped[str] = mapped_column(String(64))
+    to_node: Mapped[str] = mapped_column(String(64))
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DepartedMember(Base):
+    """All that remains of a member who left the union or moved to another node: no name, no
+    contact data (migration 0010). Their pseudonymous history stays where it is."""
+
+    __tablename__ = "departed_members"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))  # DepartureReason
+    moved_to: Mapped[str | None] = mapped_column(String(64))  # the new home org
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Programme(Base):

@@ -95,6 +95,71 @@ class MemberOut(BaseModel):
     joined_on: date | None = None
     skill_grade: int | None = None
     birth_date: date | None = None
+    status: str = Field("active", description="`arriving` until the old home hands over.")
+
+
+class MemberChangeIn(BaseModel):
+    """Change a member's contact data or language: only the fields given change; `null`
+    clears an optional one. The member may change their own; their cadre any."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: DisplayText | None = Field(None, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, pattern=r"^\+?[0-9 -]{5,20}$")
+    employee_no: ShortText | None = None
+    language: Language | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> MemberChangeIn:
+        if not self.model_fields_set:
+            raise PydanticCustomError("nothing_to_change", "give at least one field to change")
+        for field in ("name", "language"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise PydanticCustomError("required", f"{field} cannot be cleared")
+        return self
+
+
+class TransferIn(BaseModel):
+    """Move a member to another grassroots union: one hosted here moves at once; one hosted
+    by another node gets a one-time token for its intake."""
+
+    to_org: OrgId
+
+
+class TransferOut(BaseModel):
+    member_id: str
+    to_org: str
+    to_node: str
+    status: Literal["moved", "token_issued"]
+    token: str | None = Field(
+        None,
+        description="Give it to the new union's cadre (on paper or by the member): it is "
+        "shown once, only its hash is kept.",
+    )
+    expires_at: datetime | None = None
+
+
+class IntakeIn(MemberIn):
+    """The new home takes in a member transferred from another node: the token the old home
+    gave, and the contact data as the member gives it here."""
+
+    token: str = Field(
+        max_length=200,
+        pattern=r"^[a-z0-9-]+\.[0-9a-f-]{36}\.[A-Za-z0-9_-]{20,}$",
+        description="`<old node>.<member id>.<secret>`, as the old home gave it out.",
+    )
+
+
+class DepartureOut(BaseModel):
+    """What remains of a member who left or moved away: no name, no contact data."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    member_id: str
+    reason: str
+    moved_to: str | None
+    at: datetime
 
 
 # Where a programme takes place, or where to join it online.

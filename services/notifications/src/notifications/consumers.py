@@ -7,13 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.service.context import Context
 from notifications.service.planning import MemberDecision, plan_member_notice
-from notifications.service.recipients import record_recipient
+from notifications.service.recipients import forget_recipient, record_recipient
 from shared.contracts import topics
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import (
     EnrollmentConfirmed,
     EnrollmentRefused,
     EnrollmentWaitlisted,
+    MemberLeft,
     MemberRegistered,
 )
 from shared.messaging.consumer import ConsumerSpec
@@ -26,6 +27,9 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
     async def on_member(s: AsyncSession, e: MemberRegistered, _: Envelope) -> None:
         await record_recipient(s, ctx, e)
 
+    async def on_left(s: AsyncSession, e: MemberLeft, _: Envelope) -> None:
+        await forget_recipient(s, e)
+
     async def on_decision(s: AsyncSession, e: MemberDecision, env: Envelope) -> None:
         await plan_member_notice(s, ctx, e, env)
 
@@ -35,8 +39,9 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
             name="recipients",
             topics=[topics.members(settings.node_id)],
             group_id=settings.group_id("recipients"),
-            routes={MemberRegistered: on_member},
-            description="Keeps the contact data of this node's members (node-local topic).",
+            routes={MemberRegistered: on_member, MemberLeft: on_left},
+            description="Keeps the contact data of this node's members (node-local topic), "
+            "and forgets all that names a member who left or moved away.",
         ),
         ConsumerSpec(
             name="enrollment_events",

@@ -6,12 +6,20 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain.deliveries import Status
-from notifications.models import Base, Delivery, DeliveryAttempt, InboxItem, Recipient
+from notifications.models import (
+    IDEMPOTENCY_KEYS,
+    Base,
+    Delivery,
+    DeliveryAttempt,
+    InboxItem,
+    Recipient,
+)
 from shared.db import dialect_insert, upsert
+from shared.web.idempotency import forget_responses_naming
 
 
 async def insert_ignoring_duplicates(
@@ -30,6 +38,18 @@ async def insert_ignoring_duplicates(
 # -- recipients ---------------------------------------------------------------------------------
 async def save_recipient(session: AsyncSession, values: dict[str, Any]) -> None:
     await upsert(session, Recipient, values, ["member_id"])
+
+
+async def forget_member(session: AsyncSession, member_id: str) -> None:
+    """Everything that could name the member: their contact data, the notices planned or
+    sent to them (with their log) and their inbox, recorded responses naming them."""
+    deliveries = select(Delivery.delivery_id).where(Delivery.member_id == member_id)
+    await session.execute(
+        delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(deliveries))
+    )
+    for model in (Delivery, InboxItem, Recipient):
+        await session.execute(delete(model).where(model.member_id == member_id))
+    await forget_responses_naming(session, IDEMPOTENCY_KEYS, member_id)
 
 
 async def get_recipient(session: AsyncSession, member_id: str) -> Recipient | None:

@@ -106,3 +106,10 @@ def next_status(state: Status | str, step: Step) -> Status:
     if Status(state) not in sources:
         raise TransitionNotAllowed(state, step)
     return target
+
+
+# Still going: a member who moves within the node takes these along (their history stays
+# with the org it happened in); one who leaves the union gives them up.
+OPEN: frozenset[Status] = frozenset(
+    {S.requested, S.pending_approval, S.pending_budget, S.confirmed, S.waitlisted, S.offered}
+)

@@ -53,7 +53,7 @@ async def record_completion(
         repo.add_record(session, record)
     _copy_completion(record, event, envelope.id, ctx.settings.federation_timezone)
     if await repo.valid_certificate(session, event.enrollment_id) is None:
-        await _issue_certificate(session, ctx, event)
+        await issue_certificate(session, ctx, record)
 
 
 def _copy_completion(
@@ -76,13 +76,12 @@ def _copy_completion(
     record.ce_id = ce_id
 
 
-async def _issue_certificate(
-    session: AsyncSession, ctx: Context, event: EnrollmentCompleted
-) -> None:
+async def issue_certificate(session: AsyncSession, ctx: Context, record: LearningRecord) -> None:
+    """A new certificate, with a new verification code, for a completion on the record."""
     certificate = Certificate(
         certificate_id=str(uuid.uuid4()),
-        enrollment_id=event.enrollment_id,
-        member_id=event.member_id,
+        enrollment_id=record.enrollment_id,
+        member_id=record.member_id,
         verification_code=new_verification_code(),
         issued_at=ctx.clock.now(),
     )
@@ -91,11 +90,11 @@ async def _issue_certificate(
     await ctx.outbox.stage(
         session,
         CertificateIssued(
-            enrollment_id=event.enrollment_id,
-            programme_id=event.programme_id,
-            member_id=event.member_id,
-            owner_org=event.owner_org,
-            home_org=event.home_org,
+            enrollment_id=record.enrollment_id,
+            programme_id=record.programme_id,
+            member_id=record.member_id,
+            owner_org=record.owner_org,
+            home_org=record.home_org,
             certificate_id=certificate.certificate_id,
             issued_at=certificate.issued_at,
         ),

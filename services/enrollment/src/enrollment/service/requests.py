@@ -18,6 +18,7 @@ from enrollment.domain.eligibility import (
     first_failed_rule,
 )
 from enrollment.domain.lifecycle import Status
+from enrollment.domain.members import MemberStatus
 from enrollment.errors import Conflict, NotFound, Unprocessable
 from enrollment.models import Enrollment, Member, Programme
 from enrollment.service.audience import in_audience
@@ -37,6 +38,8 @@ async def check_request(
     """Home node, before anything is written: may the member ask for a seat? Reads only,
     so on SQLite it runs without the write lock. `found` is the programme and whether the
     member is enrolled already, when the caller read them (repository.member_and_programme)."""
+    if member.status != MemberStatus.active:
+        raise Conflict("the member's transfer from another node is not complete yet")
     if found is None:
         programme = await repository.get_programme(session, programme_id)
         active = await repository.active_enrollment(session, programme_id, member.member_id)

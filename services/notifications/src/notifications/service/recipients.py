@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import repository
 from notifications.service.context import Context
-from shared.contracts.events import MemberRegistered
+from shared.contracts.events import MemberLeft, MemberRegistered
 
 
 async def record_recipient(session: AsyncSession, ctx: Context, event: MemberRegistered) -> None:
@@ -23,3 +23,8 @@ async def record_recipient(session: AsyncSession, ctx: Context, event: MemberReg
             "updated_at": ctx.clock.now(),
         },
     )
+
+
+async def forget_recipient(session: AsyncSession, event: MemberLeft) -> None:
+    """The member left the union or moved to another node: nothing that names them stays."""
+    await repository.forget_member(session, event.member_id)
