@@ -243,13 +243,15 @@ class OutboxRelay:
             return self._hold_file_lease()
         if self._lease is not None:
             await self._lease.execute(text("SELECT 1"))  # raises if the lease connection died
-            await self._lease.commit()  # never sit "idle in transaction" while holding the lease
             return True
-        conn = await self.db.engine.connect()
+        # Autocommit: no statement on the lease connection opens a transaction, so it never
+        # sits "idle in transaction" while it holds the (session-level) lock.
+        conn = await (await self.db.engine.connect()).execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
         got = (
             await conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": RELAY_LOCK_ID})
         ).scalar()
-        await conn.commit()
         if got:
             self._lease = conn
             log.info("outbox relay: lease taken")
