@@ -11,7 +11,10 @@ environment variables). Prints a table and writes JSON. Not part of the test sui
 
 Scenarios (one module each): relay, consumer, decisions, http (bench/web.py), mail
 (bench/mail.py), flow, hot (a hot programme: requests through two home nodes into one
-programme of a third). The raw aiokafka limits (bench/raw.py) are measured once, first.
+programme of a third), rollups (bench/rollups.py: roll-up queries on a 10,000-org
+subtree with 1,000,000 members' snapshots), import (bench/roster.py: a 50,000-row roster
+through the import job worker, beside COPY). The raw aiokafka limits (bench/raw.py) are
+measured once, first.
 Figures are compared with a before run (bench/results/before.json unless --before says
 otherwise): the end-to-end flow's goal is 10x the ratio recorded there.
 """
@@ -38,7 +41,7 @@ from bench import ROOT
 from bench.common import RunEnv, log, postmaster_pid
 from bench.report import BEFORE, Figure, Report, from_json, load, render, run_meta, write
 
-SCENARIOS = ("relay", "consumer", "decisions", "http", "mail", "flow", "hot")
+SCENARIOS = ("relay", "consumer", "decisions", "http", "mail", "flow", "hot", "rollups", "import")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Counts:
     mail: int
     enrollments: int
     hot: int
+    rollup_orgs: int
+    import_rows: int
 
 
 FULL = Counts(
@@ -64,6 +69,8 @@ FULL = Counts(
     mail=2_000,
     enrollments=1_000,
     hot=5_000,
+    rollup_orgs=10_000,
+    import_rows=50_000,
 )
 QUICK = Counts(
     raw=3_000,
@@ -75,6 +82,8 @@ QUICK = Counts(
     mail=200,
     enrollments=60,
     hot=200,
+    rollup_orgs=1_000,
+    import_rows=2_000,
 )
 
 
@@ -103,6 +112,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("mail", "e-mails (bench/mail.py)"),
         ("enrollments", "enrollments through the end-to-end flow"),
         ("hot", "requests for the hot programme, half through each home node"),
+        ("rollup-orgs", "orgs of the roll-up subtree (1,000,000 members' snapshots)"),
+        ("import-rows", "rows of the roster file imported (bench/roster.py)"),
     ]:
         counts.add_argument(f"--{name}", type=int, help=help_text)
     parser.add_argument(
@@ -196,7 +207,7 @@ async def run_scenarios(args: argparse.Namespace, env: RunEnv, smtp: Any, report
             time.perf_counter() - started, 1
         )
 
-    if args.scenarios and args.scenarios != ["mail"]:
+    if set(args.scenarios) - {"mail", "rollups", "import"}:  # these need no raw Kafka limits
         from bench import raw
 
         async def limits() -> None:
@@ -252,6 +263,18 @@ async def run_scenarios(args: argparse.Namespace, env: RunEnv, smtp: Any, report
                 result = await hot(env, c.hot, c.raw, args.concurrency)
                 report.figures.extend(result.figures)
                 report.notes.extend(result.notes)
+
+        elif name == "rollups":
+            from bench.rollups import rollups
+
+            async def body() -> None:
+                report.figures.extend(await rollups(env, c.rollup_orgs))
+
+        elif name == "import":
+            from bench.roster import roster_import
+
+            async def body() -> None:
+                report.figures.append(await roster_import(env, c.import_rows))
 
         else:  # flow
             from bench.flow import flow

@@ -118,6 +118,16 @@ class OrgDirectory:
                 return True
         return False
 
+    async def relevant_below(self, orgs: tuple[str, ...]) -> bool:
+        """The filter of what a node keeps of its subtrees (roll-up snapshots): an org in the
+        header has an ancestor-or-self hosted by this node. UnknownOrg for an org (or a link
+        of its parent chain) not replicated yet."""
+        for org_id in orgs:
+            for org in [org_id, *await self.ancestors(org_id)]:  # UnknownOrg: a gap
+                if await self.hosts(org):
+                    return True
+        return False
+
     async def _ancestors_of_root(self) -> frozenset[str]:
         if self._root_ancestors is None:
             self._root_ancestors = frozenset(await self.ancestors(self.root_org))

@@ -25,6 +25,9 @@ FAST_FAILOVER = {
     "BIGSCHOOL_HELD_LIMIT_SECONDS": "8",
     # Offers whose time is up are looked for every second (the tests move the clock).
     "BIGSCHOOL_OFFER_CHECK_SECONDS": "1",
+    # A killed worker's roster import is taken over 5 s after its lease was last renewed.
+    "BIGSCHOOL_ROSTER_LEASE_SECONDS": "5",
+    "BIGSCHOOL_STATS_DEBOUNCE_SECONDS": "1",  # roll-up snapshots published every second
 }
 
 

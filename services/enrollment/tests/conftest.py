@@ -35,13 +35,14 @@ from enrollment.settings import EnrollmentSettings
 from shared.auth.keys import generate_keys
 from shared.auth.tokens import issue_token
 from shared.clock import Clock
+from shared.contracts import topics
 from shared.contracts.events import OrgLevel
 from shared.db import Database
 from shared.messaging.outbox import Outbox
 from shared.migrations import upgrade_to_head
 from shared.orgs.authority import Org
 from shared.orgs.directory import OrgDirectory
-from shared.testing import NodeKeys, node_keys
+from shared.testing import InProcessRelay, NodeKeys, node_keys
 
 NODE = "zj"
 ROOT = "zj"
@@ -295,5 +296,116 @@ def programme_body() -> Callable[..., dict[str, Any]]:
         }
         body.update(overrides)
         return body
+
+    return make
+
+
+# -- roster imports (test_roster_*.py) ---------------------------------------------------------
+
+ROSTER_HEADER = [
+    "org", "name", "employee_no", "email", "phone", "language", "joined_on", "skill_grade",
+    "birth_date",
+]  # fmt: skip
+# Bad rows of a sample, one in `bad_every`, by kind: (column, what the reason says).
+ROSTER_BAD_KINDS: dict[str, tuple[str, str]] = {
+    "email": ("email", "not a valid e-mail address"),
+    "org": ("org", "unknown grassroots org"),
+    "duplicate": ("employee_no", "duplicate employee number in this file: first at line"),
+    "name": ("name", "required"),
+    "formula": ("name", "formula not allowed"),  # XLSX only: a cell holding a formula
+}
+
+
+@dataclass
+class RosterSample:
+    """A roster of `rows` members of hzsteel-rolling and hzsteel-casting (alternately), one
+    row in `bad_every` bad in turn by each of `kinds`; `bad` maps a bad row's line to
+    (column, reason) as the error report gives them."""
+
+    rows: list[list[Any]]
+    bad: dict[int, tuple[str, str]]
+
+    @property
+    def good(self) -> int:
+        return len(self.rows) - len(self.bad)
+
+    def csv(self, encoding: str = "utf-8", header: list[str] | None = None) -> bytes:
+        import csv
+        import io
+
+        out = io.StringIO(newline="")
+        writer = csv.writer(out)
+        writer.writerow(header or ROSTER_HEADER)
+        writer.writerows(self.rows)
+        return out.getvalue().encode(encoding)
+
+    def xlsx(self) -> bytes:
+        import io
+
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("roster")
+        sheet.append(ROSTER_HEADER)
+        for row in self.rows:
+            sheet.append(row)  # a text starting with "=" is written as a formula
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+
+def roster_sample(
+    rows: int, bad_every: int = 100, kinds: tuple[str, ...] = ("email", "org", "duplicate", "name")
+) -> RosterSample:
+    sample: list[list[Any]] = []
+    bad: dict[int, tuple[str, str]] = {}
+    for i in range(rows):
+        org = "hzsteel-rolling" if i % 2 else "hzsteel-casting"
+        name = f"工人{i}" if i % 3 else f"Worker {i}"
+        row: list[Any] = [
+            org, name, f"E{i:06d}", f"w{i}@hzsteel.example", f"+86 138{i:08d}",
+            "zh" if i % 4 else "en", f"2015/3/{1 + i % 28}", 1 + i % 8, f"198{i % 10}-07-01",
+        ]  # fmt: skip
+        if bad_every and i % bad_every == bad_every // 2 and i > 0:
+            kind = kinds[(i // bad_every) % len(kinds)]
+            column, reason = ROSTER_BAD_KINDS[kind]
+            if kind == "email":
+                row[3] = "not-an-email"
+            elif kind == "org":
+                row[0] = "no-such-org"
+            elif kind == "duplicate":
+                row[0], row[2] = sample[i - 1][0], sample[i - 1][2]
+                reason = f"{reason} {i + 1}"  # the row before, on line i + 1
+            elif kind == "name":
+                row[1] = ""
+            else:
+                row[1] = "=1+1"
+            bad[i + 2] = (column, reason)  # line i + 2: the header is line 1
+        sample.append(row)
+    return RosterSample(sample, bad)
+
+
+@pytest.fixture
+def make_roster() -> Callable[..., RosterSample]:
+    """``make_roster(rows, bad_every=100, kinds=(…))`` → a RosterSample (see there)."""
+    return roster_sample
+
+
+# Which of the node's consumers read each topic, as Kafka would deliver to them.
+READERS = {
+    topics.inbox(NODE): ["requests"],
+    topics.ENROLLMENT: ["catalogue", "learning"],
+    topics.STATS: ["stats"],
+}
+
+
+@pytest.fixture
+def relay_loop() -> Callable[[Service], InProcessRelay]:
+    """``relay_loop(service)`` → the node's relay and Kafka in-process (`await loop.run()`
+    delivers every staged event to the node's own consumers until nothing more is staged)."""
+
+    def make(service: Service) -> InProcessRelay:
+        consumers = {c.spec.name: c for c in service.app.state.runtime.consumers}
+        return InProcessRelay(service.db, MESSAGING.outbox, consumers, READERS)
 
     return make

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from enrollment.api import (
     approvals,
@@ -17,6 +18,8 @@ from enrollment.api import (
     members,
     orgs,
     programmes,
+    rollups,
+    rosters,
     seats,
 )
 from enrollment.consumers import consumer_specs
@@ -25,6 +28,8 @@ from enrollment.errors import Conflict
 from enrollment.models import IDEMPOTENCY_KEYS, MESSAGING, ORGS
 from enrollment.service.context import Context
 from enrollment.service.offer_expiry import OfferExpiry
+from enrollment.service.roster_worker import RosterImports
+from enrollment.service.stats_publisher import StatsPublisher
 from enrollment.settings import EnrollmentSettings
 from shared.clock import Clock
 from shared.contracts import topics
@@ -55,6 +60,7 @@ from shared.contracts.events import (
     ProgrammeChanged,
     ProgrammePublished,
     ProgrammeWaitlistMoved,
+    StatsSnapshot,
 )
 from shared.links import LinkSigner
 from shared.runtime import ServiceRuntime
@@ -105,6 +111,11 @@ def create_app(settings: EnrollmentSettings | None = None, clock: Clock | None =
         "bigschool.node.{owner}.inbox.v1", EnrollmentCancellationRequested, EnrollmentOfferAccepted
     )
     runtime.run_in_background(OfferExpiry(runtime.db, ctx).run)
+    roster_imports = RosterImports(runtime.db, ctx)  # bulk roster imports, chunk by chunk
+    runtime.run_in_background(roster_imports.run)
+    # Roll-ups: the own figures of the orgs hosted here, debounced (service/stats.py).
+    runtime.publishes(topics.STATS, StatsSnapshot)
+    runtime.run_in_background(StatsPublisher(runtime.db, ctx).run)
     # Home node: approvals by the member's grassroots cadre.
     runtime.publishes(
         topics.ENROLLMENT, EnrollmentPendingApproval, EnrollmentApproved, EnrollmentRejected
@@ -125,13 +136,17 @@ def create_app(settings: EnrollmentSettings | None = None, clock: Clock | None =
             budgets.router,
             learning.router,
             certificates.router,
+            rosters.router,
+            rollups.router,
         ],
         idempotency_keys=IDEMPOTENCY_KEYS,
         # Public: certificate verification, one-click links from e-mails (no login).
         public_prefixes=[certificates.PUBLIC_PREFIX, "/links/"],
     )
     app.state.context = ctx
+    app.state.roster_imports = roster_imports
     app.add_exception_handler(TransitionNotAllowed, transition_refused)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, rosters.employee_number_taken)  # type: ignore[arg-type]
     return app
 
 

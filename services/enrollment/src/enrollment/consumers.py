@@ -21,6 +21,7 @@ from enrollment.service.outcomes import (
 from enrollment.service.programmes import copy_programme
 from enrollment.service.seats import cancel_requested, offer_accepted
 from enrollment.service.transfers import hand_over, transfer_refused, transferred
+from enrollment.stats_consumer import stats_consumer
 from shared.contracts import topics
 from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope
@@ -87,6 +88,7 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
     return [
         org_tree_consumer(settings, ctx.orgs),
         learning_consumer(ctx),
+        stats_consumer(ctx),
         ConsumerSpec(
             name="requests",
             topics=[topics.inbox(settings.node_id)],

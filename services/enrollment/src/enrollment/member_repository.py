@@ -5,8 +5,9 @@ member id), never a whole table."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.domain.lifecycle import OPEN
@@ -99,3 +100,17 @@ async def open_enrollments(session: AsyncSession, member_id: str) -> Sequence[En
 
 async def forget_departure(session: AsyncSession, member_id: str) -> None:
     await session.execute(delete(DepartedMember).where(DepartedMember.member_id == member_id))
+
+
+async def history_spans(session: AsyncSession, member_id: str) -> list[tuple[str, datetime]]:
+    """Per org, the earliest enrollment or completion of the member there: the orgs and years
+    whose figures their history counts in."""
+    firsts: dict[str, datetime] = {}
+    for column, org, when in (
+        (Enrollment.member_id, Enrollment.home_org, Enrollment.requested_at),
+        (LearningRecord.member_id, LearningRecord.home_org, LearningRecord.completed_at),
+    ):
+        stmt = select(org, func.min(when)).where(column == member_id).group_by(org)
+        for org_id, first in (await session.execute(stmt)).all():
+            firsts[org_id] = min(first, firsts.get(org_id, first))
+    return sorted(firsts.items())

@@ -34,10 +34,24 @@ ORGS = org_table(Base.metadata)
 IDEMPOTENCY_KEYS = idempotency_table(Base.metadata)
 
 
+HAS_EMPLOYEE_NO = text("employee_no IS NOT NULL")
+
+
 class Member(Base):
     """A member's personal record: lives only at the home org's node."""
 
     __tablename__ = "members"
+    __table_args__ = (
+        # The natural key of a roster import: employee number within the org (migration 0008).
+        Index(
+            "uq_members_employee_no",
+            "home_org",
+            "employee_no",
+            unique=True,
+            sqlite_where=HAS_EMPLOYEE_NO,
+            postgresql_where=HAS_EMPLOYEE_NO,
+        ),
+    )
 
     member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     home_org: Mapped[str] = mapped_column(String(64), index=True)
@@ -245,7 +259,11 @@ class LearningRecord(Base):
     record) but no longer counts."""
 
     __tablename__ = "learning_records"
-    __table_args__ = (Index("ix_learning_records_member_year", "member_id", "year"),)
+    __table_args__ = (
+        Index("ix_learning_records_member_year", "member_id", "year"),
+        # An org's figures for a year, summed for its roll-up snapshot (migration 0009).
+        Index("ix_learning_records_home_org_year", "home_org", "year"),
+    )
 
     enrollment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36))
@@ -289,3 +307,118 @@ class Certificate(Base):
     verification_code: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RosterImport(Base):
+    """A roster import job (migration 0008): the file was read and checked at upload; its rows
+    wait in `roster_import_chunks` and a worker of the service takes them chunk by chunk, each
+    chunk one transaction with its members, events, errors and `done`."""
+
+    __tablename__ = "roster_imports"
+    __table_args__ = (Index("ix_roster_imports_status", "status", "created_at"),)
+
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_scope: Mapped[str] = mapped_column(String(64))  # the org the import was made for
+    created_by: Mapped[str] = mapped_column(String(200))  # token subject
+    created_by_org: Mapped[str] = mapped_column(String(64))
+    file_format: Mapped[str] = mapped_column(String(8))  # csv | xlsx
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    columns: Mapped[dict[str, str]] = mapped_column(JSON)  # column -> the file's header text
+    ignored_columns: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    good: Mapped[int] = mapped_column(Integer, default=0)
+    error_rows: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RosterImportChunk(Base):
+    """Rows of a job not imported yet, as read from the file ({line, cells, errors}). A chunk
+    is deleted in the transaction that imports it: once a job ends, none of its contact data
+    is left here."""
+
+    __tablename__ = "roster_import_chunks"
+
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class RosterImportError(Base):
+    """One reason a row was not imported: its line, the column, the reason (never the value)."""
+
+    __tablename__ = "roster_import_errors"
+
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True)
+    column: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+
+
+# -- roll-ups (migration 0009) ------------------------------------------------------------------
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+_MARK_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class StatsDirty(Base):
+    """An org's figures for a year changed and are not published yet (service/stats_marks.py).
+    Marks are appended (one per transaction and key), never updated: a change never waits on
+    another transaction's mark, and the publisher deletes exactly the marks it has seen."""
+
+    __tablename__ = "stats_dirty"
+    __table_args__ = (Index("ix_stats_dirty_key", "org_id", "year"),)
+
+    mark_id: Mapped[int] = mapped_column(_MARK_ID, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+
+
+class StatsPublished(Base):
+    """The figures last published for an org this node hosts and a year: to publish only a
+    change, with the next version."""
+
+    __tablename__ = "stats_published"
+
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StatsSnapshotRow(Base):
+    """The latest snapshot (`bigschool.stats.snapshot.v1`) of an org whose ancestor-or-self this
+    node hosts: an org's own figures for a year — counts, never a row about a member. Quality
+    areas are columns, so that a subtree is summed by one scan."""
+
+    __tablename__ = "stats_snapshots"
+
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[str | None] = mapped_column(String(64))
+    hosted_by: Mapped[str] = mapped_column(String(64))
+    members: Mapped[int] = mapped_column(BigInteger)
+    participants: Mapped[int] = mapped_column(BigInteger)
+    hours_ethics: Mapped[float] = mapped_column(Float)
+    completions_ethics: Mapped[int] = mapped_column(BigInteger)
+    hours_science_culture: Mapped[float] = mapped_column(Float)
+    completions_science_culture: Mapped[int] = mapped_column(BigInteger)
+    hours_technical_skills: Mapped[float] = mapped_column(Float)
+    completions_technical_skills: Mapped[int] = mapped_column(BigInteger)
+    hours_safety_health: Mapped[float] = mapped_column(Float)
+    completions_safety_health: Mapped[int] = mapped_column(BigInteger)
+    committed_fen: Mapped[int] = mapped_column(BigInteger)
+    spent_fen: Mapped[int] = mapped_column(BigInteger)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

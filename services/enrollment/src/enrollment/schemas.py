@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    computed_field,
     field_validator,
     model_validator,
 )
@@ -499,3 +500,102 @@ class BudgetApprovalIn(BaseModel):
         description="true: the seat is confirmed (the budget must be able to pay it by now); "
         "false: it is refused as budget_exhausted."
     )
+
+
+class RosterImportOut(BaseModel):
+    """A roster import job: its progress, and at the end how many rows are in and how many
+    are reported in `errors.csv` (line, column, reason)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    job_id: str
+    org: str = Field(validation_alias="org_scope")
+    status: Literal["queued", "running", "done", "failed"]
+    file_format: str
+    encoding: str | None
+    total: int = Field(description="Rows in the file (blank rows aside).")
+    done: int = Field(description="Rows handled so far: imported or reported.")
+    good: int = Field(description="Rows imported: new members, changed ones, unchanged ones.")
+    errors: int = Field(validation_alias="error_rows", description="Rows reported, not imported.")
+    created: int = Field(description="New members.")
+    updated: int = Field(description="Known members (org and employee number) that changed.")
+    columns: dict[str, str] = Field(description="The columns read, and what the file calls them.")
+    ignored_columns: list[str] = Field(description="Header cells that name no known column.")
+    created_at: datetime
+    finished_at: datetime | None
+    failure: str | None = Field(None, description="Why a failed job stopped (an error type).")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def errors_url(self) -> str:
+        """The error report: CSV of line, column, reason."""
+        return f"/rosters/imports/{self.job_id}/errors.csv"
+
+
+# -- roll-ups (api/rollups.py) ---------------------------------------------------------------
+
+
+class RollupGroupOut(BaseModel):
+    """A group's figures for the year. A suppressed group (fewer than five members, or one
+    that would let such a group be computed from the others) shows `suppressed: true` and
+    null figures."""
+
+    suppressed: bool
+    orgs: int = Field(description="Orgs in the group (the tree is no secret).")
+    members: int | None = None
+    participants: int | None = Field(
+        None, description="Members with an enrollment that year (not refused or cancelled)."
+    )
+    participation_rate: float | None = Field(None, description="participants / members")
+    hours: dict[QualityArea, float] | None = Field(None, description="Per quality area.")
+    hours_per_member: dict[QualityArea, float] | None = Field(
+        None, description="Per quality area: hours / members."
+    )
+    completions: dict[QualityArea, int] | None = Field(None, description="Per quality area.")
+    committed_fen: int | None = None
+    spent_fen: int | None = None
+    as_of: datetime | None = Field(None, description="The newest snapshot summed.")
+
+
+class RollupRowOut(RollupGroupOut):
+    """An org's subtree."""
+
+    org_id: str
+    name: str | None
+    level: str | None
+
+
+class RollupOut(RollupRowOut):
+    """An org's subtree roll-up at this node."""
+
+    year: int
+    node: str
+    min_group_size: int
+
+
+class RollupPage(BaseModel):
+    """An org's drill-down: its subtree (`parent`) and a page of its children's subtrees, in
+    org id order."""
+
+    org_id: str
+    year: int
+    node: str
+    min_group_size: int
+    parent: RollupRowOut
+    items: list[RollupRowOut]
+    next_cursor: str | None
+
+
+class RollupLevelOut(RollupGroupOut):
+    """The orgs of one level in an org's subtree, summed."""
+
+    level: str
+
+
+class RollupLevelsOut(BaseModel):
+    org_id: str
+    year: int
+    node: str
+    min_group_size: int
+    total: RollupRowOut
+    levels: list[RollupLevelOut]

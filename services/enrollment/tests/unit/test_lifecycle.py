@@ -5,13 +5,12 @@ outbox rows are handed to the consumers as the relay and Kafka would)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from enrollment.domain.lifecycle import (
     ENDED,
@@ -22,10 +21,8 @@ from enrollment.domain.lifecycle import (
     next_status,
 )
 from enrollment.domain.seats import SeatLedger, quota_org_of
-from enrollment.models import MESSAGING, Seat
+from enrollment.models import Seat
 from shared.clock import FixedClock
-from shared.contracts import topics
-from shared.testing import FakeRecord
 
 NOW = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 START = datetime(2030, 5, 1, 1, 0, tzinfo=UTC)
@@ -74,55 +71,17 @@ def test_a_member_counts_against_the_nearest_quota_of_their_chain() -> None:
 # -- the node: one owner, one home ----------------------------------------------------------
 
 
-class Loop:
-    """The node's relay and Kafka, in-process: staged events go to the node's consumers."""
-
-    def __init__(self, service: Any) -> None:
-        self.service = service
-        self.consumers = {c.spec.name: c for c in service.app.state.runtime.consumers}
-        self.offset = 0
-
-    async def run(self) -> list[dict[str, Any]]:
-        """Deliver until nothing more is staged; returns the events delivered (type, body)."""
-        delivered: list[dict[str, Any]] = []
-        table = MESSAGING.outbox
-        while True:
-            async with self.service.db.transaction() as session:
-                rows = (await session.execute(select(table).order_by(table.c.seq))).all()
-                await session.execute(delete(table))
-            if not rows:
-                return delivered
-            for row in rows:
-                self.offset += 1
-                headers = [(k, v.encode()) for k, v in json.loads(row.headers)]
-                record = FakeRecord(
-                    row.topic, 0, self.offset, row.key.encode(), row.payload, headers
-                )
-                delivered.append(
-                    {"type": dict(json.loads(row.headers))["ce_type"], **json.loads(row.payload)}
-                )
-                for name in self._readers(row.topic):
-                    await self.consumers[name].process(record)
-
-    def _readers(self, topic: str) -> list[str]:
-        if topic == topics.inbox("zj"):
-            return ["requests"]
-        if topic == topics.ENROLLMENT:
-            return ["catalogue", "learning"]
-        return []
-
-
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(NOW)
 
 
 @pytest.fixture
-async def loop_node(make_service, settings, clock):
+async def loop_node(make_service, settings, clock, relay_loop):
     service = await make_service(
         settings.model_copy(update={"link_secret": SecretStr("x" * 40)}), clock
     )
-    return service, Loop(service)
+    return service, relay_loop(service)
 
 
 async def _members(service, token, count: int, org: str = "hzsteel-rolling") -> list[str]:
@@ -234,7 +193,7 @@ async def test_an_accepted_offer_becomes_a_confirmed_seat(full_programme, token)
 
 
 async def test_an_unanswered_offer_expires_and_passes_on_after_a_restart(
-    full_programme, token, make_service, settings, clock
+    full_programme, token, make_service, settings, clock, relay_loop
 ) -> None:
     service, loop, pid, members, enrollments = full_programme
     await service.client.post(
@@ -248,7 +207,7 @@ async def test_an_unanswered_offer_expires_and_passes_on_after_a_restart(
         settings.model_copy(update={"database_url": settings.database_url}), clock
     )
     expired = await restarted.app.state.runtime.workers[0].__self__.run_once()  # OfferExpiry
-    delivered = await Loop(restarted).run()
+    delivered = await relay_loop(restarted).run()
 
     assert expired == 1
     assert "bigschool.enrollment.offer_expired.v1" in [d["type"] for d in delivered]

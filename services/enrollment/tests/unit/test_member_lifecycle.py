@@ -8,9 +8,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
-from enrollment.models import Certificate, DepartedMember, Enrollment, LearningRecord, Member, Seat
+from enrollment.models import (
+    Certificate,
+    DepartedMember,
+    Enrollment,
+    LearningRecord,
+    Member,
+    Seat,
+    StatsDirty,
+)
 from shared.contracts import topics
 from shared.contracts.base import Event
 from shared.contracts.envelope import envelope_for
@@ -529,3 +537,30 @@ async def test_a_member_cannot_remove_themselves_from_the_roster(node, token) ->
 
     assert response.status_code == 404
     assert len(await _rows(node, Member, member_id=member_id)) == 1
+
+
+# -- roll-ups -------------------------------------------------------------------------------
+
+
+async def _marked(node) -> set[str]:
+    async with node.db.sessions() as session:
+        return set((await session.execute(select(StatsDirty.org_id))).scalars())
+
+
+async def _clear_marks(node) -> None:
+    async with node.db.transaction() as session:
+        await session.execute(delete(StatsDirty))
+
+
+async def test_leaving_and_moving_mark_the_orgs_figures_for_the_roll_ups(node, token) -> None:
+    leaving, moving = await _member(node, token), await _member(node, token)
+    await _clear_marks(node)
+
+    await node.client.post(f"/members/{leaving}/leave", headers=token(ROLLING, "cadre"))
+    assert await _marked(node) == {ROLLING}
+
+    await _clear_marks(node)
+    await node.client.post(
+        f"/members/{moving}/transfer", json={"to_org": CASTING}, headers=token(ROLLING, "cadre")
+    )
+    assert await _marked(node) == {ROLLING, CASTING}

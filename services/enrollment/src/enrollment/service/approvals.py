@@ -16,6 +16,7 @@ from enrollment.errors import Conflict, Forbidden, NotFound
 from enrollment.schemas import ApprovalIn
 from enrollment.service.context import Context
 from enrollment.service.requests import forward_request
+from enrollment.service.stats_marks import mark_dirty_at
 from shared.auth import Principal, Role
 from shared.contracts import topics
 from shared.contracts.base import Event
@@ -69,6 +70,7 @@ async def decide_approval(
     enrollment.status = status.value
     enrollment.approval_at, enrollment.approval_by = now, who.sub[:200]
     enrollment.approval_note = decision.reason
+    mark_dirty_at(session, ctx, enrollment.home_org, enrollment.requested_at)  # participants
     common = {
         "enrollment_id": enrollment.enrollment_id,
         "programme_id": enrollment.programme_id,

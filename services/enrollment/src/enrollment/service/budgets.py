@@ -20,6 +20,7 @@ from enrollment.domain import budget as rules
 from enrollment.errors import Conflict, NotFound, Unprocessable
 from enrollment.models import Budget as BudgetRow
 from enrollment.service.context import Context
+from enrollment.service.stats_marks import mark_dirty
 
 
 def budget_year(ctx: Context, at: datetime) -> int:
@@ -63,6 +64,7 @@ async def commit_seat(
     if row is None or not rules.can_pay(value := _value(row), cost_fen):
         return False
     _store(ctx, row, rules.commit(value, cost_fen))
+    mark_dirty(session, org_id, year)  # the org's committed money
     return True
 
 
@@ -95,6 +97,7 @@ async def _move(
     if row is None:
         raise rules.BudgetError(f"{org_id} has no budget for {year}", field="cost_fen")
     _store(ctx, row, transition(_value(row), cost_fen))
+    mark_dirty(session, org_id, year)  # the org's committed and spent money
 
 
 async def set_budget(
@@ -117,6 +120,7 @@ async def set_budget(
     except rules.BudgetError as error:  # the HTTP schema refuses these first
         raise Unprocessable(error.detail, field=error.field) from None
     _store(ctx, row, value)
+    mark_dirty(session, org_id, year)
     return row
 
 

@@ -16,6 +16,7 @@ from enrollment.errors import Problem
 from enrollment.models import DepartedMember, Member
 from enrollment.service.context import Context
 from enrollment.service.member_actions import cancel
+from enrollment.service.stats_marks import mark_years_since
 from shared.contracts import topics
 from shared.contracts.events import MemberLeft
 
@@ -41,8 +42,13 @@ async def depart(
     *,
     moved_to: str | None = None,
 ) -> DepartedMember:
+    # The org's member counts since the member joined change, and if their history leaves
+    # with them, the figures of every org and year it counted in.
+    mark_years_since(session, ctx, member.home_org, member.created_at)
     await repo.forget_contact_data(session, member.member_id)
     if reason == DepartureReason.transferred:
+        for org_id, since in await repo.history_spans(session, member.member_id):
+            mark_years_since(session, ctx, org_id, since)
         await repo.forget_history(session, member.member_id)  # the new home keeps it now
     departure = await session.merge(
         DepartedMember(

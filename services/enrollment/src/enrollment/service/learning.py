@@ -17,6 +17,7 @@ from enrollment import learning_repository as repo
 from enrollment.domain.learning import federation_year, new_verification_code
 from enrollment.models import Certificate, LearningRecord
 from enrollment.service.context import Context
+from enrollment.service.stats_marks import mark_dirty
 from shared.contracts import topics
 from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope
@@ -51,7 +52,10 @@ async def record_completion(
     if record is None:
         record = LearningRecord(enrollment_id=event.enrollment_id)
         repo.add_record(session, record)
+    else:  # a corrected completion may move to another year: the old one changes too
+        mark_dirty(session, record.home_org, record.year)
     _copy_completion(record, event, envelope.id, ctx.settings.federation_timezone)
+    mark_dirty(session, record.home_org, record.year)  # the org's hours and completions
     if await repo.valid_certificate(session, event.enrollment_id) is None:
         await issue_certificate(session, ctx, record)
 
@@ -114,6 +118,7 @@ async def revoke_completion(
         return  # nothing recorded here, or revoked already
     record.revoked_at = event.revoked_at
     record.revoked_ce_id = envelope.id
+    mark_dirty(session, record.home_org, record.year)
     certificate = await repo.valid_certificate(session, event.enrollment_id)
     if certificate is None:
         return

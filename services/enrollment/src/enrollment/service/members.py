@@ -12,6 +12,7 @@ from enrollment.errors import NotFound, Unprocessable
 from enrollment.models import Member
 from enrollment.schemas import MemberChangeIn, MemberIn
 from enrollment.service.context import Context
+from enrollment.service.stats_marks import mark_dirty_at
 from shared.contracts import topics
 from shared.contracts.events import Language, MemberRegistered, OrgLevel
 from shared.timezones import local_date
@@ -59,6 +60,7 @@ def new_member(ctx: Context, data: MemberIn, *, member_id: str, status: MemberSt
 async def publish_member(session: AsyncSession, ctx: Context, member: Member) -> None:
     """The member's full contact record, for this node's notifications. Contact data goes to
     the node-local topic only, keyed by member id (the newest record wins)."""
+    mark_dirty_at(session, ctx, member.home_org, ctx.clock.now())  # the org's member count
     await ctx.outbox.stage(
         session,
         MemberRegistered(

@@ -11,6 +11,7 @@ from enrollment import repository
 from enrollment.domain.lifecycle import ENDED, Status
 from enrollment.models import Enrollment
 from enrollment.service.context import Context
+from enrollment.service.stats_marks import mark_dirty_at, mark_programme_enrollments
 from shared.contracts.base import Event
 from shared.contracts.events import (
     EnrollmentAttended,
@@ -70,6 +71,7 @@ async def record_outcome(session: AsyncSession, ctx: Context, event: Outcome) ->
         return  # not one of ours (the owner node sees its own decisions too)
     _apply(enrollment, event)
     enrollment.updated_at = ctx.clock.now()
+    mark_dirty_at(session, ctx, enrollment.home_org, enrollment.requested_at)  # participants
 
 
 def _apply(enrollment: Enrollment, event: Outcome) -> None:
@@ -117,6 +119,7 @@ async def programme_cancelled(
     programme = await repository.get_programme(session, event.programme_id)
     if programme is not None and programme.owner_node != ctx.node_id:
         programme.status, programme.cancelled_at = "cancelled", event.cancelled_at
+    await mark_programme_enrollments(session, ctx, event.programme_id)  # participants
     await repository.end_enrollments_of(
         session, event.programme_id, ended=ENDED, reason="programme_cancelled", at=ctx.clock.now()
     )

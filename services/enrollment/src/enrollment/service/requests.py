@@ -23,6 +23,7 @@ from enrollment.errors import Conflict, NotFound, Unprocessable
 from enrollment.models import Enrollment, Member, Programme
 from enrollment.service.audience import in_audience
 from enrollment.service.context import Context
+from enrollment.service.stats_marks import mark_dirty_at
 from shared.contracts import topics
 from shared.contracts.events import EnrollmentPendingApproval, EnrollmentRequested
 from shared.timezones import local_date
@@ -99,6 +100,7 @@ async def request_enrollment(
         raise Conflict(
             "the member already has an enrollment for this programme", field="programme_id"
         ) from exc
+    mark_dirty_at(session, ctx, member.home_org, now)  # a participant of the year
     if programme.requires_approval:
         pending = EnrollmentPendingApproval(
             enrollment_id=enrollment.enrollment_id,

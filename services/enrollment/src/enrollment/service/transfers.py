@@ -37,6 +37,7 @@ from enrollment.service.context import Context
 from enrollment.service.departures import depart, forget_arrival
 from enrollment.service.learning import issue_certificate
 from enrollment.service.members import check_new_member, new_member, publish_member
+from enrollment.service.stats_marks import mark_years_since
 from shared.contracts import topics
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import (
@@ -101,6 +102,8 @@ async def withdraw_transfer(session: AsyncSession, member: Member) -> None:
 async def _move_here(session: AsyncSession, ctx: Context, member: Member, to_org: str) -> None:
     """Their open enrollments go along (approvals are asked of the new org's cadre); their
     history stays with the org it happened in."""
+    for org_id in (member.home_org, to_org):  # both orgs' counts since the member joined
+        mark_years_since(session, ctx, org_id, member.created_at)
     member.home_org = to_org
     for enrollment in await repo.open_enrollments(session, member.member_id):
         enrollment.home_org = to_org
@@ -239,6 +242,8 @@ async def _arrive(
         )
         learning_repository.add_record(session, record)
         await issue_certificate(session, ctx, record)
+    history = [e.requested_at for e in event.enrollments] + [e.completed_at for e in event.learning]
+    mark_years_since(session, ctx, member.home_org, min(history, default=ctx.clock.now()))
     await publish_member(session, ctx, member)
 
 
