@@ -8,7 +8,7 @@ subscriber would, without a broker: ``record_for`` builds the record of an event
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -156,3 +156,17 @@ class InProcessRelay:
                 delivered.append({**event, **json.loads(row.payload)})
                 for name in self.readers.get(row.topic, []):
                     await self.consumers[name].process(record)
+
+
+async def register_members(
+    client: Any, token: Callable[..., dict[str, str]], count: int, org: str
+) -> list[str]:
+    """`count` members of `org`, registered by its cadre through `POST /members` (an
+    enrollment service's test client); their ids."""
+    ids = []
+    for n in range(count):
+        body = {"home_org": org, "name": f"Worker {n}", "email": f"w{n}@example.org"}
+        response = await client.post("/members", json=body, headers=token(org, "cadre"))
+        assert response.status_code == 201, response.text
+        ids.append(str(response.json()["member_id"]))
+    return ids

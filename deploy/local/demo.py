@@ -1,6 +1,6 @@
 """The demo federation on one machine: a real Kafka broker (KRaft), a local SMTP server,
-and two nodes — the superior federation `zj` and the enterprise union `hzsteel` — each
-running enrollment, awards and notifications on SQLite. Seeds demo data, prints where
+and three nodes — the superior federation `zj` and the enterprise unions `hzsteel` and
+`hzbus` — each running enrollment, awards and notifications on SQLite. Seeds demo data, prints where
 everything is, and stops it all on Ctrl-C.
 
     python -m deploy.local.demo [--data .data/demo]
@@ -140,6 +140,8 @@ def seed(federation: Federation) -> dict[str, str]:
         f"/members/{chen['member_id']}/certificates", lambda body: bool(body["items"])
     )
     member.close()
+    roster_job = _import_roster(federation)
+    _transfer(federation, li, "hzbus-depot")
     return {
         "li": li["member_id"],
         "wang": wang["member_id"],
@@ -148,7 +150,47 @@ def seed(federation: Federation) -> dict[str, str]:
         "contest": contest,
         "year": str(year),
         "verification_url": certificates["items"][0]["verification_url"],
+        "roster_job": roster_job,
     }
+
+
+def _import_roster(federation: Federation) -> str:
+    """The rolling mill's roster as a spreadsheet export: 24 workers, one of them with an
+    e-mail address that is not one (reported in the job's errors.csv)."""
+    lines = ["姓名,工号,邮箱,语言"] + [
+        f"工人{n:02d},HZ-2{n:03d},{'not-an-address' if n == 7 else f'worker{n}@example.org'},zh"
+        for n in range(24)
+    ]
+    cadre = federation.client(
+        ENTERPRISE_NODE, "enrollment", org="hzsteel-rolling", roles="cadre", sub="cadre@rolling"
+    )
+    response = cadre.http.post(
+        "/rosters/imports?org=hzsteel-rolling",
+        content="\r\n".join(lines).encode("gb18030"),  # as spreadsheets in China save it
+        headers={"Content-Type": "text/csv"},
+    )
+    response.raise_for_status()
+    job = response.headers["Location"]
+    cadre.wait_for(job, lambda body: body["status"] in ("done", "failed"))
+    cadre.close()
+    return f"{federation.nodes[ENTERPRISE_NODE].url('enrollment')}{job}"
+
+
+def _transfer(federation: Federation, person: dict[str, Any], to_org: str) -> None:
+    """A member moves to a union hosted by another node: the old home's token, the new home's
+    intake; the old node keeps no contact data of theirs."""
+    old = federation.client(
+        ENTERPRISE_NODE, "enrollment", org=person["home_org"], roles="cadre", sub="cadre@old"
+    )
+    token = old.post(f"/members/{person['member_id']}/transfer", {"to_org": to_org})["token"]
+    old.close()
+    new = federation.client(
+        SECOND_ENTERPRISE_NODE, "enrollment", org=to_org, roles="cadre", sub="cadre@new"
+    )
+    contact = {k: person[k] for k in ("name", "email", "language")}
+    new.post("/members/intake", {"token": token, "home_org": to_org, **contact}, expect=202)
+    new.wait_for(f"/members/{person['member_id']}", lambda body: body["status"] == "active")
+    new.close()
 
 
 def print_guide(federation: Federation, ids: dict[str, str], data: Path, kafka: LocalKafka) -> None:
@@ -174,9 +216,9 @@ def print_guide(federation: Federation, ids: dict[str, str], data: Path, kafka: 
             roles="cadre",
             sub="cadre@hzsteel-rolling",
         ),
-        "member Li Lei @ hzsteel": tokens.issue(
-            node=ENTERPRISE_NODE,
-            org="hzsteel-rolling",
+        "member Li Lei @ hzbus (moved there from hzsteel)": tokens.issue(
+            node=SECOND_ENTERPRISE_NODE,
+            org="hzbus-depot",
             roles="member",
             sub="member:li",
             member_id=ids["li"],
@@ -211,6 +253,19 @@ def print_guide(federation: Federation, ids: dict[str, str], data: Path, kafka: 
         f"The city federation's {ids['year']} training budget: GET "
         f"{federation.nodes[SUPERIOR_NODE].url('enrollment')}/budgets/zj-hz/{ids['year']} "
         "(zj-hz cadre token); its participants: GET …/programmes/<id>/seats."
+    )
+    print(
+        f"Roster import (GB18030 CSV, 24 rows, one bad): GET {ids['roster_job']} and "
+        "…/errors.csv (hzsteel-rolling cadre token)."
+    )
+    print(
+        "Li Lei moved from hzsteel-rolling to hzbus-depot (transfer token, intake): hzsteel "
+        "keeps only {member_id, moved_to, at}; his record and enrollments are at hzbus."
+    )
+    print(
+        "Roll-ups for the city federation (snapshots every 30 s): GET "
+        f"{federation.nodes[SUPERIOR_NODE].url('enrollment')}/rollups/zj-hz?year={ids['year']}"
+        ", …/children, …/levels, …/children.xlsx (zj-hz cadre token)."
     )
     print("Press Ctrl-C to stop everything.")
 

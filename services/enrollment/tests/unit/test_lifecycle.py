@@ -23,6 +23,7 @@ from enrollment.domain.lifecycle import (
 from enrollment.domain.seats import SeatLedger, quota_org_of
 from enrollment.models import Seat
 from shared.clock import FixedClock
+from shared.testing import register_members
 
 NOW = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 START = datetime(2030, 5, 1, 1, 0, tzinfo=UTC)
@@ -84,16 +85,6 @@ async def loop_node(make_service, settings, clock, relay_loop):
     return service, relay_loop(service)
 
 
-async def _members(service, token, count: int, org: str = "hzsteel-rolling") -> list[str]:
-    ids = []
-    for n in range(count):
-        body = {"home_org": org, "name": f"Worker {n}", "email": f"w{n}@example.org"}
-        response = await service.client.post("/members", json=body, headers=token(org, "cadre"))
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["member_id"])
-    return ids
-
-
 async def _programme(service, token, programme_body, **fields: Any) -> str:
     body = programme_body(**{"capacity": 2, **fields})
     response = await service.client.post(
@@ -131,7 +122,7 @@ async def _seats(service, pid: str) -> dict[str, str]:
 async def full_programme(loop_node, token, programme_body):
     """Two seats taken, three members waiting (positions 1, 2, 3)."""
     service, loop = loop_node
-    members = await _members(service, token, 5)
+    members = await register_members(service.client, token, 5, "hzsteel-rolling")
     pid = await _programme(service, token, programme_body)
     enrollments = [await _enrol(service, token, pid, m) for m in members]
     await loop.run()
@@ -403,8 +394,8 @@ async def test_a_quota_waitlists_a_sub_orgs_members_while_seats_are_left(
     loop_node, token, programme_body
 ) -> None:
     service, loop = loop_node
-    rolling = await _members(service, token, 3)
-    casting = await _members(service, token, 2, org="hzsteel-casting")
+    rolling = await register_members(service.client, token, 3, "hzsteel-rolling")
+    casting = await register_members(service.client, token, 2, "hzsteel-casting")
     pid = await _programme(
         service,
         token,
@@ -457,7 +448,7 @@ async def test_over_budget_a_seat_is_held_for_the_owner_cadres_decision(
 ) -> None:
     service, loop = loop_node
     cadre = token("hzsteel", "cadre")
-    members = await _members(service, token, 3)
+    members = await register_members(service.client, token, 3, "hzsteel-rolling")
     budget = {"union_fund_fen": 1_000, "education_share_bp": 10_000}
     assert (
         await service.client.put("/budgets/hzsteel/2030", json=budget, headers=cadre)
@@ -495,7 +486,7 @@ async def test_over_budget_a_programme_that_says_refuse_refuses(
     loop_node, token, programme_body
 ) -> None:
     service, loop = loop_node
-    [member] = await _members(service, token, 1)
+    [member] = await register_members(service.client, token, 1, "hzsteel-rolling")
     pid = await _programme(service, token, programme_body, cost_per_seat_fen=500)  # no budget
 
     enrollment = await _enrol(service, token, pid, member)

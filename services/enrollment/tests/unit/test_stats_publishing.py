@@ -16,6 +16,7 @@ from enrollment.service.stats_marks import mark_dirty
 from enrollment.service.stats_publisher import StatsPublisher
 from shared.clock import FixedClock
 from shared.contracts import topics
+from shared.testing import register_members
 
 NOW = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 YEAR = 2030
@@ -32,16 +33,6 @@ def _snapshots(delivered: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {d["key"]: d for d in delivered if d["type"] == SNAPSHOT}
 
 
-async def _members(service, token, count: int, org: str = "hzsteel-rolling") -> list[str]:
-    ids = []
-    for n in range(count):
-        body = {"home_org": org, "name": f"Worker {n}", "email": f"w{n}@example.org"}
-        response = await service.client.post("/members", json=body, headers=token(org, "cadre"))
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["member_id"])
-    return ids
-
-
 async def _count(service, model) -> int:
     async with service.db.sessions() as session:
         return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
@@ -49,8 +40,8 @@ async def _count(service, model) -> int:
 
 async def test_marks_accumulate_and_one_snapshot_per_org_and_year_is_published(zj, token) -> None:
     service, loop, publisher = zj
-    await _members(service, token, 3)
-    await _members(service, token, 1, org="hzsteel-casting")
+    await register_members(service.client, token, 3, "hzsteel-rolling")
+    await register_members(service.client, token, 1, "hzsteel-casting")
     await loop.run()  # the members' own topic only: nothing published yet
 
     assert await _count(service, StatsDirty) == 4  # one mark per transaction
@@ -69,7 +60,7 @@ async def test_a_snapshot_goes_to_the_compacted_stats_topic_keyed_by_org_and_yea
     zj, token, outbox
 ) -> None:
     service, _, publisher = zj
-    await _members(service, token, 1)
+    await register_members(service.client, token, 1, "hzsteel-rolling")
 
     await publisher.run_once()
 
@@ -82,14 +73,14 @@ async def test_a_snapshot_goes_to_the_compacted_stats_topic_keyed_by_org_and_yea
 
 async def test_unchanged_figures_publish_nothing_and_a_change_the_next_version(zj, token) -> None:
     service, loop, publisher = zj
-    await _members(service, token, 2)
+    await register_members(service.client, token, 2, "hzsteel-rolling")
     await publisher.run_once()
     await loop.run()
 
     async with service.db.transaction() as session:  # marked, but nothing changed
         mark_dirty(session, "hzsteel-rolling", YEAR)
     assert await publisher.run_once() == 0
-    await _members(service, token, 1)
+    await register_members(service.client, token, 1, "hzsteel-rolling")
     assert await publisher.run_once() == 1
 
     [again] = _snapshots(await loop.run()).values()
@@ -126,8 +117,8 @@ async def test_a_rolled_back_change_leaves_no_mark(zj) -> None:
 async def test_batches_are_bounded_and_the_run_takes_them_all(zj, token) -> None:
     service, _, publisher = zj
     publisher.batch = 1
-    await _members(service, token, 2)
-    await _members(service, token, 2, org="hzsteel-casting")
+    await register_members(service.client, token, 2, "hzsteel-rolling")
+    await register_members(service.client, token, 2, "hzsteel-casting")
 
     assert await publisher.run_once() == 2
     assert await _count(service, StatsDirty) == 0
@@ -139,7 +130,7 @@ async def test_a_new_member_counts_in_a_later_year_already_published(
     clock = FixedClock(NOW)
     service = await make_service(settings, clock)
     loop, publisher = relay_loop(service), StatsPublisher(service.db, service.ctx)
-    await _members(service, token, 1)
+    await register_members(service.client, token, 1, "hzsteel-rolling")
     clock.at = datetime(2031, 2, 1, tzinfo=UTC)  # a new year: every hosted org is marked
     await publisher.run_once()
     first = _snapshots(await loop.run())
@@ -147,7 +138,7 @@ async def test_a_new_member_counts_in_a_later_year_already_published(
     assert first[f"hzsteel-rolling:{YEAR + 1}"]["members"] == 1
 
     clock.at = datetime(2030, 12, 31, 12, tzinfo=UTC)  # a late registration of 2030
-    await _members(service, token, 1)
+    await register_members(service.client, token, 1, "hzsteel-rolling")
     await publisher.run_once()
     later = _snapshots(await loop.run())
 
@@ -183,7 +174,7 @@ async def test_participants_hours_and_money_follow_the_enrollments(
     assert (
         await service.client.put(f"/budgets/hzsteel/{YEAR}", json=budget, headers=cadre)
     ).status_code == 200
-    members = await _members(service, token, 4)
+    members = await register_members(service.client, token, 4, "hzsteel-rolling")
     pid = await _programme(service, token, programme_body)
     enrollments = [await _enrol(service, token, pid, m) for m in members[:3]]
     await loop.run()  # two confirmed (1000 fen committed), one waitlisted
@@ -228,7 +219,7 @@ async def test_a_revoked_completion_leaves_the_figures(zj, token) -> None:
         QualityArea,
     )
 
-    [member] = await _members(service, token, 1)
+    [member] = await register_members(service.client, token, 1, "hzsteel-rolling")
     done = EnrollmentCompleted(
         enrollment_id="e-1",
         programme_id="p-1",

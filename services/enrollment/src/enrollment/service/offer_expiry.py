@@ -4,14 +4,10 @@ service's injectable one, so tests move time instead of waiting."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 from enrollment.service.context import Context
 from enrollment.service.seats import expire_due_offers
 from shared.db import Database
-
-log = logging.getLogger(__name__)
+from shared.periodic import run_periodically
 
 
 class OfferExpiry:
@@ -28,11 +24,4 @@ class OfferExpiry:
         return total
 
     async def run(self) -> None:
-        while True:
-            try:
-                expired = await self.run_once()
-                if expired:
-                    log.info("offers expired: %d", expired)
-            except Exception as exc:  # the database is away: try again later
-                log.warning("offer expiry: %s", type(exc).__name__)
-            await asyncio.sleep(self.every_seconds)
+        await run_periodically(self.run_once, self.every_seconds, "offers expired")

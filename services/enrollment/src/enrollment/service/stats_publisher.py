@@ -6,15 +6,11 @@ the current year, and publishes only what differs from what it published last.""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 from enrollment.service.context import Context
 from enrollment.service.stats import mark_current_year, publish_dirty
 from shared.db import Database
+from shared.periodic import run_periodically
 from shared.timezones import year_of
-
-log = logging.getLogger(__name__)
 
 
 class StatsPublisher:
@@ -43,11 +39,4 @@ class StatsPublisher:
             self._year = await mark_current_year(session, self.ctx)
 
     async def run(self) -> None:
-        while True:
-            try:
-                staged = await self.run_once()
-                if staged:
-                    log.info("roll-up snapshots staged: %d", staged)
-            except Exception as exc:  # the database is away: try again later
-                log.warning("roll-up publisher: %s", type(exc).__name__)
-            await asyncio.sleep(self.every_seconds)
+        await run_periodically(self.run_once, self.every_seconds, "roll-up snapshots staged")
