@@ -6,6 +6,8 @@ environment variables). Prints a table and writes JSON. Not part of the test sui
     python -m bench --quick                # small counts: a smoke run of every scenario
     python -m bench --only relay,consumer  # some scenarios
     python -m bench --only hot --quick     # one scenario, small counts
+    python -m bench --only facts           # awards fact ingestion, beside its own raw read
+    python -m bench --only nominations     # a round of 2,000 nominations through three levels
     python -m bench --json out.json        # default .data/bench/bench-<time>.json
     python -m bench --show bench/results/before.json   # print a saved run's tables
 
@@ -13,8 +15,11 @@ Scenarios (one module each): relay, consumer, decisions, http (bench/web.py), ma
 (bench/mail.py), flow, hot (a hot programme: requests through two home nodes into one
 programme of a third), rollups (bench/rollups.py: roll-up queries on a 10,000-org
 subtree with 1,000,000 members' snapshots), import (bench/roster.py: a 50,000-row roster
-through the import job worker, beside COPY). The raw aiokafka limits (bench/raw.py) are
-measured once, first.
+through the import job worker, beside COPY), facts (bench/award_facts.py: 200,000 enrollment
+events into the awards service's eligibility facts, beside raw consume of the same messages),
+nominations (bench/nominations.py: a round of 2,000 nominations filed at an enterprise node,
+endorsed there, veto-checked and reviewed at the superior scheme owner's node).
+The raw aiokafka limits (bench/raw.py) are measured once, first.
 Figures are compared with a before run (bench/results/before.json unless --before says
 otherwise): the end-to-end flow's goal is 10x the ratio recorded there.
 """
@@ -41,7 +46,19 @@ from bench import ROOT
 from bench.common import RunEnv, log, postmaster_pid
 from bench.report import BEFORE, Figure, Report, from_json, load, render, run_meta, write
 
-SCENARIOS = ("relay", "consumer", "decisions", "http", "mail", "flow", "hot", "rollups", "import")
+SCENARIOS = (
+    "relay",
+    "consumer",
+    "decisions",
+    "http",
+    "mail",
+    "flow",
+    "hot",
+    "rollups",
+    "import",
+    "facts",
+    "nominations",
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,8 @@ class Counts:
     hot: int
     rollup_orgs: int
     import_rows: int
+    facts: int
+    nominations: int
 
 
 FULL = Counts(
@@ -71,6 +90,8 @@ FULL = Counts(
     hot=5_000,
     rollup_orgs=10_000,
     import_rows=50_000,
+    facts=200_000,
+    nominations=2_000,
 )
 QUICK = Counts(
     raw=3_000,
@@ -84,6 +105,8 @@ QUICK = Counts(
     hot=200,
     rollup_orgs=1_000,
     import_rows=2_000,
+    facts=2_000,
+    nominations=50,
 )
 
 
@@ -114,6 +137,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("hot", "requests for the hot programme, half through each home node"),
         ("rollup-orgs", "orgs of the roll-up subtree (1,000,000 members' snapshots)"),
         ("import-rows", "rows of the roster file imported (bench/roster.py)"),
+        ("facts", "enrollment events ingested into awards facts (bench/award_facts.py)"),
+        ("nominations", "nominations of the round through three levels (bench/nominations.py)"),
     ]:
         counts.add_argument(f"--{name}", type=int, help=help_text)
     parser.add_argument(
@@ -207,7 +232,8 @@ async def run_scenarios(args: argparse.Namespace, env: RunEnv, smtp: Any, report
             time.perf_counter() - started, 1
         )
 
-    if set(args.scenarios) - {"mail", "rollups", "import"}:  # these need no raw Kafka limits
+    # These need no raw Kafka limits (facts reads its own messages raw, in its own run).
+    if set(args.scenarios) - {"mail", "rollups", "import", "facts", "nominations"}:
         from bench import raw
 
         async def limits() -> None:
@@ -275,6 +301,21 @@ async def run_scenarios(args: argparse.Namespace, env: RunEnv, smtp: Any, report
 
             async def body() -> None:
                 report.figures.append(await roster_import(env, c.import_rows))
+
+        elif name == "facts":
+            from bench.award_facts import award_facts
+
+            async def body() -> None:
+                report.figures.append(await award_facts(env, c.facts))
+
+        elif name == "nominations":
+            from bench.nominations import nominations
+
+            async def body() -> None:
+                result = await nominations(env, c.nominations, min(args.concurrency, 16))
+                report.figures.extend(result.figures)
+                report.hops.extend(result.hops)
+                report.notes.extend(result.notes)
 
         else:  # flow
             from bench.flow import flow

@@ -240,3 +240,28 @@ def cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
 
 def own_cpu_seconds() -> float:
     return time.process_time()
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds this process and the run's PostgreSQL server (when this run started it)
+    spent from `start()` to `stop()`, and per item of the work done in between."""
+
+    postgres_pid: int | None
+    process: float = 0.0
+    postgres: float | None = None
+
+    def start(self) -> None:
+        self.process = time.process_time()
+        self.postgres = cpu_seconds({"pg": self.postgres_pid}).get("pg")
+
+    def stop(self) -> None:
+        self.process = time.process_time() - self.process
+        after = cpu_seconds({"pg": self.postgres_pid}).get("pg")
+        self.postgres = None if after is None or self.postgres is None else after - self.postgres
+
+    def per_item_ms(self, items: int, item: str) -> dict[str, float]:
+        out = {f"cpu_ms_per_{item}_this_process": round(1000 * self.process / items, 3)}
+        if self.postgres is not None:
+            out[f"cpu_ms_per_{item}_postgres"] = round(1000 * self.postgres / items, 3)
+        return out

@@ -28,7 +28,8 @@ import os
 import subprocess
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,13 +116,27 @@ async def hot(env: RunEnv, requests: int, raw_count: int, concurrency: int = 32)
     limits = await raw.limits(env, raw_count)
     if requests < 2:
         raise ValueError("hot: at least two requests (one per home node)")
-    urls = {n: {s: await env.database(f"h_{n}_{s}") for s in SERVICES} for n in ROOTS}
-    work = env.work / "hot"
+    async with three_nodes(env, "hot", "h") as (federation, sink):
+        databases = Databases()
+        try:
+            return await _run(env, federation, databases, sink, requests, concurrency, limits)
+        finally:
+            await databases.close()
+
+
+@asynccontextmanager
+async def three_nodes(
+    env: RunEnv, name: str, db_prefix: str
+) -> AsyncIterator[tuple[Federation, SinkProcess]]:
+    """The three demo nodes as OS processes, every service on its own new PostgreSQL database,
+    e-mail to an SMTP sink in its own process; all stopped on exit."""
+    urls = {n: {s: await env.database(f"{db_prefix}_{n}_{s}") for s in SERVICES} for n in ROOTS}
+    work = env.work / name
     sink = SinkProcess(work / "smtp")
     stack = ExitStack()
     try:
         await asyncio.to_thread(sink.start)
-        log(f"hot: starting three nodes ({3 * len(SERVICES)} service processes) …")
+        log(f"{name}: starting three nodes ({3 * len(SERVICES)} service processes) …")
         federation: Federation = await asyncio.to_thread(
             stack.enter_context,
             launch(
@@ -134,13 +149,9 @@ async def hot(env: RunEnv, requests: int, raw_count: int, concurrency: int = 32)
                 progress=log,
             ),
         )
-        databases = Databases()
-        try:
-            return await _run(env, federation, databases, sink, requests, concurrency, limits)
-        finally:
-            await databases.close()
+        yield federation, sink
     finally:
-        log("hot: stopping the nodes …")
+        log(f"{name}: stopping the nodes …")
         await asyncio.to_thread(stack.close)
         await asyncio.to_thread(sink.stop)
 

@@ -134,13 +134,14 @@ class Connection:
 async def post_all(
     base_url: str,
     token: str,
-    path: str,
+    path: str | Sequence[str],
     bodies: Sequence[dict[str, Any]],
     concurrency: int,
     on_response: Callable[[int, Response | None], None] | None = None,
 ) -> Load:
     """POST every JSON body with `concurrency` requests in flight over as many persistent
-    connections, all with one token. A request that fails on the network counts as status 0."""
+    connections, all with one token. A request that fails on the network counts as status 0.
+    `path` is every request's, or one per body (e.g. `/nominations/{id}/endorse`)."""
     url = urlsplit(base_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     headers = (
@@ -148,6 +149,7 @@ async def post_all(
         "Content-Type: application/json\r\n"
     ).encode()
     payloads = [json.dumps(b, separators=(",", ":")).encode() for b in bodies]
+    paths = [path] * len(bodies) if isinstance(path, str) else list(path)
     results: list[tuple[float, float, int]] = [(0.0, 0.0, 0)] * len(bodies)
     next_index = iter(range(len(bodies)))
 
@@ -158,7 +160,7 @@ async def post_all(
                 start = time.perf_counter()
                 response: Response | None
                 try:
-                    response = await connection.post(path, payloads[i])
+                    response = await connection.post(paths[i], payloads[i])
                     status = response.status
                 except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                     await connection.close()

@@ -12,9 +12,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, event
+from sqlalchemy import (
+    DateTime,
+    MetaData,
+    Select,
+    SQLColumnExpression,
+    Table,
+    TypeDecorator,
+    and_,
+    event,
+    or_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -155,6 +165,16 @@ class CommitSignal:
 
 
 Insertable = Table | type[DeclarativeBase]
+Model = TypeVar("Model", bound=DeclarativeBase)
+
+
+async def get_row(
+    session: AsyncSession, model: type[Model], key: Any, *, for_update: bool = False
+) -> Model | None:
+    """The row of `model` with primary key `key`, or None. `for_update` locks it to the end of
+    the transaction (FOR UPDATE on PostgreSQL) and reads it afresh: an object this session
+    read before the lock would otherwise keep its stale values."""
+    return await session.get(model, key, with_for_update=for_update, populate_existing=for_update)
 
 
 def dialect_insert(session: AsyncSession, table: Insertable) -> postgresql.Insert | sqlite.Insert:
@@ -171,6 +191,42 @@ async def upsert(
     stmt = dialect_insert(session, table).values(**values)
     updates = {k: stmt.excluded[k] for k in values if k not in keys}
     await session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates))
+
+
+# The column types of a SELECT that a helper below narrows (and leaves as they were).
+Columns = TypeVarTuple("Columns")
+
+# Where a time-ordered page stopped: the (instant, id) of the last row shown; the id breaks
+# ties so that the position is exact.
+Position = tuple[datetime, str]
+
+
+def newest_first_after(
+    stmt: Select[*Columns],
+    at: SQLColumnExpression[datetime],
+    key: SQLColumnExpression[str],
+    after: Position | None,
+) -> Select[*Columns]:
+    """`stmt` ordered newest first by (at, key), from just after the position `after` (the
+    last row of the page before; None: from the start). Spelt out rather than a row-value
+    comparison, so that each value is bound with its column's type (the instant as stored)."""
+    if after is not None:
+        instant, last = after
+        stmt = stmt.where(or_(at < instant, and_(at == instant, key < last)))
+    return stmt.order_by(at.desc(), key.desc())
+
+
+def oldest_first_after(
+    stmt: Select[*Columns],
+    at: SQLColumnExpression[datetime],
+    key: SQLColumnExpression[str],
+    after: Position | None,
+) -> Select[*Columns]:
+    """`stmt` ordered oldest first by (at, key), from just after the position `after`."""
+    if after is not None:
+        instant, last = after
+        stmt = stmt.where(or_(at > instant, and_(at == instant, key > last)))
+    return stmt.order_by(at, key)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, delete, select
 
@@ -117,6 +117,23 @@ class FakeDeadLetters:
 
     async def send(self, record: RecordLike, reason: str, fields: Sequence[str] = ()) -> None:
         self.sent.append(DeadLetter(record, reason, list(fields)))
+
+
+class Staged(NamedTuple):
+    """A message a service staged in its outbox: its topic, its `ce_type` and its body."""
+
+    topic: str
+    type: str
+    body: dict[str, Any]
+
+
+async def staged(db: Database, outbox: Table) -> list[Staged]:
+    """What the service of `db` has staged in its outbox and not relayed yet, in order."""
+    async with db.reading() as session:
+        rows = (await session.execute(select(outbox).order_by(outbox.c.seq))).all()
+    return [
+        Staged(r.topic, dict(json.loads(r.headers))["ce_type"], json.loads(r.payload)) for r in rows
+    ]
 
 
 class InProcessRelay:

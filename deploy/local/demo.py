@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from deploy.local.demo_awards import seed_recognition
 from deploy.local.federation import (
     ENTERPRISE_NODE,
     ROOTS,
@@ -64,7 +65,8 @@ def seed(federation: Federation) -> dict[str, str]:
     """The lifecycle once through (the org tree is registered by `launch`): the city
     federation's budget and a programme with a seat per enterprise; members of two enterprise
     nodes ask; one gives the seat up, the next in line gets the offer and takes it; a skills
-    competition is attended and completed, and its certificate can be verified publicly."""
+    competition is attended and completed, and its certificate can be verified publicly; a
+    roster is imported; Li Lei moves to the bus company; recognition (demo_awards.py)."""
     li = federation.register_member(
         ENTERPRISE_NODE,
         "hzsteel-rolling",
@@ -142,7 +144,9 @@ def seed(federation: Federation) -> dict[str, str]:
     member.close()
     roster_job = _import_roster(federation)
     _transfer(federation, li, "hzbus-depot")
+    recognition = seed_recognition(federation, chen, li, year)
     return {
+        **{f"awards_{k}": v for k, v in recognition.items()},
         "li": li["member_id"],
         "wang": wang["member_id"],
         "chen": chen["member_id"],
@@ -266,6 +270,20 @@ def print_guide(federation: Federation, ids: dict[str, str], data: Path, kafka: 
         "Roll-ups for the city federation (snapshots every 30 s): GET "
         f"{federation.nodes[SUPERIOR_NODE].url('enrollment')}/rollups/zj-hz?year={ids['year']}"
         ", …/children, …/levels, …/children.xlsx (zj-hz cadre token)."
+    )
+    awards = federation.nodes[SUPERIOR_NODE].url("awards")
+    bus_awards = federation.nodes[SECOND_ENTERPRISE_NODE].url("awards")
+    print(
+        "Recognition: the city's skilled-craftsman scheme; 陈刚 nominated by his depot, "
+        "endorsed by hzbus, cleared and scored at zj, on public notice for 7 days: GET "
+        f"{awards}/nominations/{ids['awards_nomination']} and …/trail (zj-hz cadre token); the "
+        f"notice at every node of the subtree: GET {bus_awards}/notices/{ids['awards_notice']} "
+        "(陈刚's or Li Lei's token)."
+    )
+    print(
+        "Li Lei got an immediate reward from the depot (200 yuan, within the monthly quota "
+        "hzbus gave it): on his honours record, GET "
+        f"{bus_awards}/members/{ids['li']}/honours (his token), and in his e-mail."
     )
     print("Press Ctrl-C to stop everything.")
 

@@ -143,6 +143,25 @@ class OrgDirectory:
         stmt = select(self.table.c.org_id).where(self.table.c.hosted_by == node).limit(1)
         return await self._scalar(stmt, session)
 
+    async def nodes_within(self, org_id: str, session: AsyncSession) -> list[str]:
+        """The nodes hosting part of `org_id`'s subtree (sorted): the node hosting `org_id`,
+        and every node whose orgs lie below it. A node's orgs all lie under its root, so any
+        one of them tells; the nodes come from one DISTINCT query (one row per node), never
+        from the whole tree. UnknownOrg for a gap in a parent chain."""
+        top = await self.get(org_id, session)
+        if top is None:
+            raise UnknownOrg(org_id)
+        stmt = select(self.table.c.hosted_by).distinct()
+        within: list[str] = []
+        for node in sorted((await session.execute(stmt)).scalars()):
+            if node == top.hosted_by:
+                within.append(node)
+                continue
+            org = await self.an_org_hosted_by(node, session)
+            if org is not None and await self.is_within(org, org_id, session):
+                within.append(node)
+        return within
+
     async def _scalar(self, stmt: Select[str], session: AsyncSession | None) -> str | None:
         if session is not None:
             return (await session.execute(stmt)).scalar_one_or_none()

@@ -153,3 +153,29 @@ async def test_subtree_membership(directory: OrgDirectory) -> None:
     assert await directory.is_within("zj", "zj")
     assert not await directory.is_within("js-nj", "zj")
     assert await directory.hosts("hz-bus") and not await directory.hosts("hzsteel")
+
+
+async def test_the_nodes_within_a_subtree_are_its_own_node_and_those_below_it(
+    db: Database, directory: OrgDirectory
+) -> None:
+    async with db.reading() as session:
+        assert await directory.nodes_within("zj", session) == ["hzsteel", "zj"]
+        assert await directory.nodes_within("zj-hz", session) == ["hzsteel", "zj"]
+        assert await directory.nodes_within("cn", session) == ["cn", "hzsteel", "js", "zj"]
+
+
+async def test_a_subtree_inside_one_node_is_that_node_alone(
+    db: Database, directory: OrgDirectory
+) -> None:
+    async with db.reading() as session:
+        assert await directory.nodes_within("hz-bus", session) == ["zj"]
+        assert await directory.nodes_within("hzsteel", session) == ["hzsteel"]
+        assert await directory.nodes_within("east", session) == ["cn"]  # not js, not zj
+
+
+async def test_the_nodes_within_an_unknown_org_raise_unknown_org(
+    db: Database, directory: OrgDirectory
+) -> None:
+    async with db.reading() as session:
+        with pytest.raises(UnknownOrg):
+            await directory.nodes_within("not-replicated-yet", session)

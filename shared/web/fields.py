@@ -33,14 +33,26 @@ _EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
-def _display_text(value: str) -> str:
-    if not value.strip():
-        raise PydanticCustomError("blank_text", "the text is blank")
+def _refuse_unsafe(value: str) -> None:
     if any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in value):
         raise PydanticCustomError(
             "unsafe_character",
             "the text contains a control, bidirectional-override or zero-width character",
         )
+
+
+def _display_text(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank_text", "the text is blank")
+    _refuse_unsafe(value)
+    return value
+
+
+def _paragraphs(value: str) -> str:
+    """Like one line of text, but line breaks and tabs are allowed."""
+    if not value.strip():
+        raise PydanticCustomError("blank_text", "the text is blank")
+    _refuse_unsafe(value.replace("\r\n", "").replace("\n", "").replace("\t", ""))
     return value
 
 
@@ -61,6 +73,16 @@ def _utc_instant(value: datetime) -> datetime:
 # One line of text people read: a name, a title. Not blank; no control, bidirectional or
 # zero-width characters. Nothing is stripped: what is stored is what was sent.
 DisplayText = Annotated[str, AfterValidator(_display_text)]
+
+# Text of several lines people write (reasons, achievements): the same rules per line, line
+# breaks and tabs allowed; not blank. A bound added to it in an Annotated (or optional) only
+# reports a generic "too long … items"; to put the bound inside the type, as ShortText does:
+# `Annotated[str, StringConstraints(max_length=…), PARAGRAPHS]`.
+PARAGRAPHS = AfterValidator(_paragraphs)
+ParagraphText = Annotated[str, PARAGRAPHS]
+# The usual bounds: reasons, answers and notes; achievements and other long accounts.
+Reasons = Annotated[str, StringConstraints(max_length=4000), PARAGRAPHS]
+LongText = Annotated[str, StringConstraints(max_length=10_000), PARAGRAPHS]
 
 # The same rules for a short code people type (an employee number), at most 64 characters.
 # The bound sits inside the type: a `Field(max_length=…)` on an optional field would only

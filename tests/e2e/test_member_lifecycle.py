@@ -69,7 +69,8 @@ def test_a_transferred_member_leaves_no_contact_data_behind_and_takes_their_reco
     old_member = fed.federation.member_client(OLD, member)
     old_member.wait_for(f"/members/{member_id}/certificates", lambda b: len(b["items"]) == 1)
     old_awards = fed.federation.member_client(OLD, member, service="awards")
-    old_awards.wait_for(f"/members/{member_id}/facts", lambda b: len(b["items"]) == 2)
+    # Two seats and one completion (the one that credits the hours).
+    old_awards.wait_for(f"/members/{member_id}/facts", lambda b: len(b["items"]) == 3)
     # The search works: the old node's notifications hold the member's contact data.
     wait_until(lambda: traces(fed, OLD, member)["notifications"], 60, "the recipient copy")
 
@@ -96,7 +97,7 @@ def test_a_transferred_member_leaves_no_contact_data_behind_and_takes_their_reco
     mine = {e["id"]: e["status"] for e in new_member.get("/enrollments")["items"]}
     assert mine == {done_id: "completed", coming_id: "confirmed"}
     new_awards = fed.federation.member_client(NEW, moved, service="awards")
-    new_awards.wait_for(f"/members/{member_id}/facts", lambda b: len(b["items"]) == 2)
+    new_awards.wait_for(f"/members/{member_id}/facts", lambda b: len(b["items"]) == 3)
     # The owner sends later decisions on the member's seat to the new home.
     wait_until(
         lambda: (

@@ -8,6 +8,7 @@ import pytest
 
 MEMBER = "0f7f0c1e-3f1a-4f0e-8a51-7d1f2f6b9c10"
 ENDPOINTS = [f"/members/{MEMBER}/facts", "/facts/summary?org=hzsteel"]
+ENDPOINTS += [f"/members/{MEMBER}/honours", f"/members/{MEMBER}/record", "/orgs/hzsteel/honours"]
 
 
 @pytest.fixture(params=ENDPOINTS)

@@ -3,17 +3,16 @@ on the awards topic and forgets them; the new home keeps them under the same ids
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from awards.models import EligibilityFact
-from awards.service.context import Context
+from awards.models import MESSAGING, EligibilityFact
 from shared.contracts import topics
 from shared.contracts.events import HonourEntry, HonoursTransferred, MemberTransferred
 from shared.messaging.consumer import Outcome
+from shared.testing import staged
 
 MEMBER = "5b1f8f0e-3c33-4f0a-8a51-7c1c2d9e1a02"
 OTHER = "0a9d2f4e-6b7c-4d8e-9f01-23456789abcd"
@@ -25,11 +24,7 @@ async def facts(app: FastAPI) -> list[EligibilityFact]:
 
 
 async def outbox(app: FastAPI) -> list[tuple[str, dict]]:
-    ctx: Context = app.state.context
-    table = ctx.outbox.tables.outbox
-    async with app.state.runtime.db.sessions() as session:
-        rows = (await session.execute(select(table.c.topic, table.c.payload))).all()
-    return [(topic, json.loads(payload)) for topic, payload in rows]
+    return [(m.topic, m.body) for m in await staged(app.state.runtime.db, MESSAGING.outbox)]
 
 
 def moved(member_id: str, from_org: str, to_org: str, to_node: str) -> MemberTransferred:

@@ -15,10 +15,10 @@ def path(member_id: str = MEMBER) -> str:
     return f"/members/{member_id}/facts"
 
 
-async def test_member_sees_own_facts_with_summary(client, bus, confirmed, auth):
-    await bus.publish(confirmed(MEMBER, hours=8))
-    await bus.publish(confirmed(MEMBER, hours=4.5))
-    await bus.publish(confirmed(OTHER, hours=100))
+async def test_member_sees_own_facts_with_summary(client, bus, completed, auth):
+    await bus.publish(completed(MEMBER, hours=8))
+    await bus.publish(completed(MEMBER, hours=4.5))
+    await bus.publish(completed(OTHER, hours=100))
 
     response = await client.get(
         path(), headers=auth(org="hzsteel-rolling", roles=["member"], member_id=MEMBER)
@@ -30,7 +30,7 @@ async def test_member_sees_own_facts_with_summary(client, bus, confirmed, auth):
     assert len(body["items"]) == 2
     assert body["summary"] == {
         "total_hours": 12.5,
-        "by_kind": {"enrollment_confirmed": {"count": 2, "hours": 12.5}},
+        "by_kind": {"completed": {"count": 2, "hours": 12.5}},
     }
     assert body["next_cursor"] is None
 
@@ -86,10 +86,10 @@ async def test_cadre_of_another_org_gets_404_even_of_a_superior_level(client, bu
         assert response.status_code == 404, org
 
 
-async def test_cadre_sees_only_facts_recorded_at_their_org(client, bus, confirmed, auth):
+async def test_cadre_sees_only_facts_recorded_at_their_org(client, bus, completed, auth):
     # The member moved from casting to rolling: each org's cadres see their own period only.
-    await bus.publish(confirmed(MEMBER, "hzsteel-casting", hours=3))
-    await bus.publish(confirmed(MEMBER, "hzsteel-rolling", hours=5))
+    await bus.publish(completed(MEMBER, "hzsteel-casting", hours=3))
+    await bus.publish(completed(MEMBER, "hzsteel-rolling", hours=5))
 
     body = (await client.get(path(), headers=auth(org="hzsteel-rolling", roles=["cadre"]))).json()
 

@@ -38,17 +38,22 @@ async def test_group_of_four_members_is_suppressed(client, bus, confirmed, auth)
     assert body["by_kind"] == {}
 
 
-async def test_group_of_five_members_shows_counts_and_hours(client, bus, confirmed, auth):
+async def test_group_of_five_members_shows_counts_and_hours(
+    client, bus, confirmed, completed, auth
+):
     people = members(5)
     await enrol(bus, confirmed, people, "hzsteel-rolling", hours=10)
-    await bus.publish(confirmed(people[0], "hzsteel-rolling", hours=2.5))
+    await enrol(bus, completed, people, "hzsteel-rolling", hours=10)
+    await bus.publish(completed(people[0], "hzsteel-rolling", hours=2.5))
 
     body = (await summary(client, auth, "hzsteel-rolling")).json()
 
     assert body["suppressed"] is False
-    assert (body["members"], body["facts"], body["hours"]) == (5, 6, 52.5)
+    # Hours count once, on completion: the confirmed seats' hours are not training hours.
+    assert (body["members"], body["facts"], body["hours"]) == (5, 11, 52.5)
     assert body["by_kind"] == {
-        "enrollment_confirmed": {"suppressed": False, "members": 5, "facts": 6, "hours": 52.5}
+        "enrollment_confirmed": {"suppressed": False, "members": 5, "facts": 5, "hours": 50.0},
+        "completed": {"suppressed": False, "members": 5, "facts": 6, "hours": 52.5},
     }
     assert (body["year"], body["node"], body["min_group_size"]) == (2025, "hzsteel", 5)
 

@@ -6,7 +6,7 @@ Federation events carry the pseudonymous `member_id` only: contact data travels 
 node-local members topic and nowhere else.
 """
 
-from shared.contracts.events.awards import HonourEntry, HonoursTransferred
+from shared.contracts.events.awards import HeldHonour, HonourEntry, HonoursTransferred
 from shared.contracts.events.common import Language, OrgId, OrgLevel, QualityArea
 from shared.contracts.events.enrollments import (
     CertificateIssued,
@@ -31,6 +31,7 @@ from shared.contracts.events.enrollments import (
     EnrollmentWaitlisted,
     RefusalReason,
 )
+from shared.contracts.events.honours import BenefitKind, HonourGranted, HonourKind, SchemeKind
 from shared.contracts.events.members import (
     CarriedEnrollment,
     LearningEntry,
@@ -40,6 +41,29 @@ from shared.contracts.events.members import (
     MemberTransferred,
     MemberTransferRefused,
 )
+from shared.contracts.events.nominations import (
+    CitedFact,
+    NominationAdmitted,
+    NominationDecided,
+    NominationDossier,
+    NominationEndorsed,
+    NominationFiled,
+    NominationObjected,
+    NominationObjectionResolved,
+    NominationRefused,
+    NominationResubmitted,
+    NominationReturned,
+    NominationReviewed,
+    NominationShortlisted,
+    NominationState,
+    NominationVetoCleared,
+    NominationVetoed,
+    Nominee,
+    NoticeEntry,
+    NoticePublished,
+    ObjectionSubmitted,
+)
+from shared.contracts.events.objections import ObjectionClosed
 from shared.contracts.events.orgs import OrgRegistered
 from shared.contracts.events.programmes import (
     AreaFigures,
@@ -50,12 +74,24 @@ from shared.contracts.events.programmes import (
     ProgrammeWaitlistMoved,
     StatsSnapshot,
 )
+from shared.contracts.events.schemes import (
+    Benefit,
+    Criteria,
+    Quota,
+    RoundChanged,
+    SchemePublished,
+    Stipend,
+)
 
 __all__ = [
     "AreaFigures",
+    "Benefit",
+    "BenefitKind",
     "CarriedEnrollment",
     "CertificateIssued",
     "CertificateRevoked",
+    "CitedFact",
+    "Criteria",
     "Eligibility",
     "EnrollmentApproved",
     "EnrollmentAttended",
@@ -75,7 +111,10 @@ __all__ = [
     "EnrollmentRejected",
     "EnrollmentRequested",
     "EnrollmentWaitlisted",
+    "HeldHonour",
     "HonourEntry",
+    "HonourGranted",
+    "HonourKind",
     "HonoursTransferred",
     "Language",
     "LearningEntry",
@@ -84,6 +123,26 @@ __all__ = [
     "MemberTransferAccepted",
     "MemberTransferRefused",
     "MemberTransferred",
+    "NominationAdmitted",
+    "NominationDecided",
+    "NominationDossier",
+    "NominationEndorsed",
+    "NominationFiled",
+    "NominationObjected",
+    "NominationObjectionResolved",
+    "NominationRefused",
+    "NominationResubmitted",
+    "NominationReturned",
+    "NominationReviewed",
+    "NominationShortlisted",
+    "NominationState",
+    "NominationVetoCleared",
+    "NominationVetoed",
+    "Nominee",
+    "NoticeEntry",
+    "NoticePublished",
+    "ObjectionClosed",
+    "ObjectionSubmitted",
     "OrgId",
     "OrgLevel",
     "OrgRegistered",
@@ -92,6 +151,11 @@ __all__ = [
     "ProgrammePublished",
     "ProgrammeWaitlistMoved",
     "QualityArea",
+    "Quota",
     "RefusalReason",
+    "RoundChanged",
+    "SchemeKind",
+    "SchemePublished",
     "StatsSnapshot",
+    "Stipend",
 ]

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVarTuple
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, delete, distinct, func, or_, select
+from sqlalchemy import CursorResult, Select, delete, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from awards.domain.access import FactScope
-from awards.domain.facts import KindTotal
+from awards.domain.facts import FactKind, KindTotal
 from awards.domain.rollups import GroupTotal
 from awards.models import EligibilityFact as Fact
+from shared.db import Columns, newest_first_after
 
 # Newest first; the fact id breaks ties so that a cursor position is exact.
 FactPosition = tuple[datetime, str]
-# The column types of a SELECT that a filter below narrows (and leaves as they were).
-Columns = TypeVarTuple("Columns")
 
 
 async def get_fact(session: AsyncSession, fact_id: str) -> Fact | None:
@@ -35,12 +34,7 @@ async def facts_in_scope(
     session: AsyncSession, scope: FactScope, *, after: FactPosition | None, limit: int
 ) -> list[Fact]:
     stmt = _in_scope(select(Fact), scope)
-    if after is not None:
-        at, fact_id = after
-        stmt = stmt.where(
-            or_(Fact.occurred_at < at, and_(Fact.occurred_at == at, Fact.fact_id < fact_id))
-        )
-    stmt = stmt.order_by(Fact.occurred_at.desc(), Fact.fact_id.desc()).limit(limit)
+    stmt = newest_first_after(stmt, Fact.occurred_at, Fact.fact_id, after).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -102,3 +96,32 @@ async def member_facts(session: AsyncSession, member_id: str) -> list[Fact]:
 
 async def forget_member_facts(session: AsyncSession, member_id: str) -> None:
     await session.execute(delete(Fact).where(Fact.member_id == member_id))
+
+
+async def forget_completions(session: AsyncSession, enrollment_id: str, *, up_to: datetime) -> int:
+    """Delete the completion facts of an enrollment recorded up to `up_to`; how many went."""
+    stmt = delete(Fact).where(
+        Fact.enrollment_id == enrollment_id,
+        Fact.kind == FactKind.completed.value,
+        Fact.occurred_at <= up_to,
+    )
+    # A DELETE's result is a CursorResult; Session.execute is typed to return a plain Result.
+    result = cast(CursorResult[Any], await session.execute(stmt))
+    return int(result.rowcount or 0)
+
+
+async def completions_between(
+    session: AsyncSession, member_id: str, start: datetime, end: datetime
+) -> list[Fact]:
+    """One member's completions in [start, end), oldest first: a year holds a handful."""
+    stmt = (
+        select(Fact)
+        .where(
+            Fact.member_id == member_id,
+            Fact.kind == FactKind.completed.value,
+            Fact.occurred_at >= start,
+            Fact.occurred_at < end,
+        )
+        .order_by(Fact.occurred_at, Fact.fact_id)
+    )
+    return list((await session.execute(stmt)).scalars())

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.domain.lifecycle import Status
 from enrollment.models import Enrollment, Member, Programme
+from shared.db import oldest_first_after
 
 
 class ApprovalRow(NamedTuple):
@@ -35,21 +36,11 @@ async def pending_page(
 ) -> list[ApprovalRow]:
     """The org's requests pending approval, oldest first; `after` is the (requested_at,
     enrollment_id) of the last one already shown."""
-    stmt = (
-        _with_names()
-        .where(Enrollment.home_org == org, Enrollment.status == Status.pending_approval.value)
-        .order_by(Enrollment.requested_at, Enrollment.enrollment_id)
-        .limit(limit)
+    stmt = _with_names().where(
+        Enrollment.home_org == org, Enrollment.status == Status.pending_approval.value
     )
-    if after is not None:
-        at, enrollment_id = after
-        stmt = stmt.where(
-            or_(
-                Enrollment.requested_at > at,
-                and_(Enrollment.requested_at == at, Enrollment.enrollment_id > enrollment_id),
-            )
-        )
-    rows = (await session.execute(stmt)).all()
+    stmt = oldest_first_after(stmt, Enrollment.requested_at, Enrollment.enrollment_id, after)
+    rows = (await session.execute(stmt.limit(limit))).all()
     return [ApprovalRow(enrollment, name, title) for enrollment, name, title in rows]
 
 

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment.models import Certificate, LearningRecord, Member
+from shared.db import newest_first_after
 
 _RECORDS = "enrollment.learning_records"  # enrollment_id -> LearningRecord | None
 _VALID = "enrollment.valid_certificates"  # enrollment_id -> Certificate | None
@@ -118,17 +119,9 @@ async def member_certificates(
         select(Certificate, LearningRecord)
         .join(LearningRecord, LearningRecord.enrollment_id == Certificate.enrollment_id)
         .where(Certificate.member_id == member_id)
-        .order_by(Certificate.issued_at.desc(), Certificate.certificate_id.desc())
-        .limit(limit)
     )
-    if before is not None:
-        at, key = before
-        stmt = stmt.where(
-            or_(
-                Certificate.issued_at < at,
-                and_(Certificate.issued_at == at, Certificate.certificate_id < key),
-            )
-        )
+    stmt = newest_first_after(stmt, Certificate.issued_at, Certificate.certificate_id, before)
+    stmt = stmt.limit(limit)
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.service.context import Context
+from notifications.service.honours import plan_honour_notice
 from notifications.service.planning import MemberDecision, plan_member_notice
 from notifications.service.recipients import forget_recipient, record_recipient
 from shared.contracts import topics
@@ -14,6 +15,7 @@ from shared.contracts.events import (
     EnrollmentConfirmed,
     EnrollmentRefused,
     EnrollmentWaitlisted,
+    HonourGranted,
     MemberLeft,
     MemberRegistered,
 )
@@ -32,6 +34,9 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
 
     async def on_decision(s: AsyncSession, e: MemberDecision, env: Envelope) -> None:
         await plan_member_notice(s, ctx, e, env)
+
+    async def on_honour(s: AsyncSession, e: HonourGranted, env: Envelope) -> None:
+        await plan_honour_notice(s, ctx, e, env)
 
     return [
         org_tree_consumer(settings, ctx.orgs),
@@ -54,5 +59,14 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
             },
             relevant=ctx.orgs.relevant,
             description="Plans a notice to the member for each enrollment decision.",
+        ),
+        ConsumerSpec(
+            name="honours",
+            topics=[topics.AWARDS],
+            group_id=settings.group_id("honours"),
+            routes={HonourGranted: on_honour},
+            relevant=ctx.orgs.relevant,
+            description="Plans a notice to each member of this node an honour names: a "
+            "title or award, an immediate reward, a proposal's reward, a stipend payment.",
         ),
     ]

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain.deliveries import Status
@@ -18,7 +18,7 @@ from notifications.models import (
     InboxItem,
     Recipient,
 )
-from shared.db import dialect_insert, upsert
+from shared.db import dialect_insert, newest_first_after, upsert
 from shared.web.idempotency import forget_responses_naming
 
 
@@ -143,21 +143,9 @@ async def inbox_page(
     session: AsyncSession, member_id: str, *, before: tuple[datetime, str] | None, limit: int
 ) -> list[InboxItem]:
     """Newest first; `before` is the (created_at, item_id) of the last item already shown."""
-    stmt = (
-        select(InboxItem)
-        .where(InboxItem.member_id == member_id)
-        .order_by(InboxItem.created_at.desc(), InboxItem.item_id.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        at, item_id = before
-        stmt = stmt.where(
-            or_(
-                InboxItem.created_at < at,
-                and_(InboxItem.created_at == at, InboxItem.item_id < item_id),
-            )
-        )
-    return list((await session.execute(stmt)).scalars())
+    stmt = select(InboxItem).where(InboxItem.member_id == member_id)
+    stmt = newest_first_after(stmt, InboxItem.created_at, InboxItem.item_id, before)
+    return list((await session.execute(stmt.limit(limit))).scalars())
 
 
 async def unread_count(session: AsyncSession, member_id: str) -> int:

@@ -5,10 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from awards.api.deps import Ctx, Db
+from awards.api.proposal_stats import figures_out
 from awards.domain.facts import year_of
 from awards.domain.rollups import MIN_GROUP_SIZE, GroupTotal
 from awards.errors import Forbidden
 from awards.schemas import GroupOut, RollupOut
+from awards.service.proposal_stats import proposal_stats
 from awards.service.rollups import subtree_rollup
 from shared.auth import Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
@@ -48,6 +50,7 @@ async def facts_summary(
         if not await ctx.orgs.is_within(org, who.org, session):
             raise Forbidden(f"roll-ups of {org} are for cadres of it or of an org above it")
         rollup = await subtree_rollup(session, ctx, org, year or year_of(ctx.clock.now(), zone))
+        proposals = await proposal_stats(session, ctx, org, rollup.year)
     overall = _group(rollup.overall)
     return RollupOut(
         org=rollup.org,
@@ -59,4 +62,5 @@ async def facts_summary(
         facts=overall.facts,
         hours=overall.hours,
         by_kind={kind: _group(total) for kind, total in rollup.by_kind.items()},
+        proposals=figures_out(proposals.total),
     )

@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 
 
 class FactKind(StrEnum):
-    """What a fact records. Later flows add e.g. `completed` (a programme finished) and
-    `competition_rank` (a place in a skills competition), each learnt from its own event."""
+    """What a fact records, each learnt from its own event."""
 
-    enrollment_confirmed = "enrollment_confirmed"
+    enrollment_confirmed = "enrollment_confirmed"  # a seat given: the hours are only offered
+    completed = "completed"  # a programme finished: hours, and a score and rank for contests
 
 
-# Kinds whose hours are the member's training hours. When `completed` exists, hours should be
-# credited on completion instead of on enrollment (else they count twice): change it here.
-CREDITS_HOURS: frozenset[str] = frozenset({FactKind.enrollment_confirmed})
+# Kinds whose hours are the member's training hours. Hours count once, on completion: a
+# confirmation of the same enrollment comes first and would count them twice.
+CREDITS_HOURS: frozenset[str] = frozenset({FactKind.completed})
 
 
 @dataclass(frozen=True)

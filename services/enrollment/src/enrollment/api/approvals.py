@@ -12,8 +12,8 @@ from enrollment.approval_repository import ApprovalRow
 from enrollment.schemas import ApprovalIn, ApprovalOut, ApprovalPage
 from enrollment.service.approvals import decide_approval, pending_approvals
 from shared.auth.dependencies import CurrentPrincipal
-from shared.web.cursor import decode_position, encode_position
-from shared.web.deps import PageCursor, PageLimit
+from shared.web.cursor import encode_position
+from shared.web.deps import AfterPosition, PageLimit
 from shared.web.fields import Id, OrgId
 
 router = APIRouter(tags=["approvals"])
@@ -35,11 +35,10 @@ def _out(row: ApprovalRow) -> ApprovalOut:
 async def list_approvals(
     who: CurrentPrincipal,
     db: Db,
+    after: AfterPosition,
     org: Annotated[OrgId | None, Query(examples=["hzsteel-rolling"])] = None,
-    cursor: PageCursor = None,
     limit: PageLimit = 50,
 ) -> ApprovalPage:
-    after = decode_position(cursor) if cursor else None
     async with db.reading() as session:
         rows = await pending_approvals(session, who, org or who.org, after=after, limit=limit + 1)
     items = [_out(row) for row in rows[:limit]]

@@ -25,8 +25,8 @@ from enrollment.settings import EnrollmentSettings
 from shared.auth import Principal
 from shared.auth.dependencies import CurrentPrincipal
 from shared.contracts.events import QualityArea
-from shared.web.cursor import decode_position, encode_position
-from shared.web.deps import PageCursor, PageLimit
+from shared.web.cursor import encode_position
+from shared.web.deps import AfterPosition, PageLimit
 from shared.web.fields import Id
 
 router = APIRouter(prefix="/members", tags=["learning records"])
@@ -93,10 +93,9 @@ async def list_certificates(
     who: CurrentPrincipal,
     ctx: Ctx,
     db: Db,
-    cursor: PageCursor = None,
+    before: AfterPosition,
     limit: PageLimit = 50,
 ) -> CertificatePage:
-    before = decode_position(cursor) if cursor else None
     async with db.reading() as session:
         await _member_for(session, who, member_id)
         rows = await learning_repository.member_certificates(

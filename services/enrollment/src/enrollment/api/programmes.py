@@ -9,8 +9,8 @@ from enrollment.schemas import ProgrammeIn, ProgrammeOut, ProgrammePage
 from enrollment.service.programmes import publish_programme
 from shared.auth import Role
 from shared.auth.dependencies import CurrentPrincipal
-from shared.web.cursor import decode_key, encode_key
-from shared.web.deps import PageCursor, PageLimit
+from shared.web.cursor import encode_key
+from shared.web.deps import AfterKey, PageLimit
 from shared.web.fields import Id
 
 router = APIRouter(prefix="/programmes", tags=["programmes"])
@@ -31,10 +31,9 @@ async def create_programme(
 async def list_programmes(
     _who: CurrentPrincipal,
     db: Db,
-    cursor: PageCursor = None,
+    after: AfterKey,
     limit: PageLimit = 50,
 ) -> ProgrammePage:
-    after = decode_key(cursor) if cursor else None
     async with db.reading() as session:
         rows = await repository.list_programmes(session, after=after, limit=limit + 1)
     items = [ProgrammeOut.model_validate(p) for p in rows[:limit]]

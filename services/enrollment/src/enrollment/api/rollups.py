@@ -40,8 +40,8 @@ from shared.auth import Principal
 from shared.auth.dependencies import CurrentPrincipal
 from shared.contracts.events import QualityArea
 from shared.timezones import year_of
-from shared.web.cursor import decode_key, encode_key
-from shared.web.deps import PageCursor, PageLimit
+from shared.web.cursor import encode_key
+from shared.web.deps import AfterKey, PageLimit
 from shared.web.fields import OrgId
 from shared.web.spreadsheet import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Cell, safe_cell, xlsx_bytes
 
@@ -133,12 +133,11 @@ async def get_children(
     who: CurrentPrincipal,
     ctx: Ctx,
     db: Db,
+    after: AfterKey,
     year: Year = None,
-    cursor: PageCursor = None,
     limit: PageLimit = 50,
 ) -> RollupPage:
     year = _year(ctx, year)
-    after = decode_key(cursor) if cursor else None
     drill = await _drilldown(who, ctx, db, org_id, year, after, limit)
     page = drill.children
     return RollupPage(

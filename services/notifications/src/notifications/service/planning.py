@@ -3,7 +3,9 @@ record of the event, before anything is sent."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,21 +57,60 @@ async def plan_member_notice(
     session: AsyncSession, ctx: Context, event: MemberDecision, envelope: Envelope
 ) -> int:
     """One pending delivery per channel for the member the decision is about; returns how
-    many rows are new (a redelivered event adds none: the key is (event, member, channel))."""
-    if not await lives_here(session, ctx, event.home_org):
-        return 0  # the member's own node tells them
-    now = ctx.clock.now()
-    if now - envelope.time > timedelta(hours=ctx.settings.notify_max_age_hours):
-        return 0  # stale news, e.g. replayed by a node that is new to the topic
+    many rows are new."""
     data = event.model_dump(mode="json")
     if (link := cancel_link(ctx, event)) is not None:
         data["cancel_link"] = link
+    return await plan_notices(session, ctx, envelope, [(event.member_id, event.home_org)], data)
+
+
+def is_stale(ctx: Context, envelope: Envelope) -> bool:
+    """Stale news, e.g. replayed by a node that is new to the topic: nobody is told."""
+    age = ctx.clock.now() - envelope.time
+    return age > timedelta(hours=ctx.settings.notify_max_age_hours)
+
+
+async def plan_notices(
+    session: AsyncSession,
+    ctx: Context,
+    envelope: Envelope,
+    audience: Iterable[tuple[str, str]],
+    data: dict[str, Any],
+) -> int:
+    """Plan the event's notice (`data`, what the templates see) for each (member id, home
+    org) of `audience` who lives here, in one INSERT; returns how many rows are new (a
+    redelivered event adds none: the key is (event, member, channel))."""
+    if is_stale(ctx, envelope):
+        return 0
     rows = [
+        row
+        for member_id, home_org in audience
+        for row in await member_deliveries(session, ctx, envelope, member_id, home_org, data)
+    ]
+    if not rows:
+        return 0
+    return await repository.insert_ignoring_duplicates(session, Delivery, rows)
+
+
+async def member_deliveries(
+    session: AsyncSession,
+    ctx: Context,
+    envelope: Envelope,
+    member_id: str,
+    home_org: str,
+    data: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """The pending deliveries of one event to one member, one per channel — none when the
+    member's home org is another node's (their own node tells them)."""
+    if not await lives_here(session, ctx, home_org):
+        return []
+    now = ctx.clock.now()
+    return [
         {
-            "delivery_id": delivery_id(envelope.id, event.member_id, channel),
+            "delivery_id": delivery_id(envelope.id, member_id, channel),
             "ce_id": envelope.id,
             "event_type": envelope.type,
-            "member_id": event.member_id,
+            "member_id": member_id,
             "channel": channel.value,
             "data": data,
             "status": Status.pending.value,
@@ -81,4 +122,3 @@ async def plan_member_notice(
         }
         for channel in MEMBER_CHANNELS
     ]
-    return await repository.insert_ignoring_duplicates(session, Delivery, rows)

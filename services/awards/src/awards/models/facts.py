@@ -1,25 +1,14 @@
-"""SQLAlchemy tables of the awards service (its own database per node)."""
+"""Eligibility facts: what members did, learnt from enrollment events at their home node."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Float, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import UTCDateTime, new_metadata
-from shared.messaging.tables import messaging_tables
-from shared.orgs.directory import org_table
-from shared.web.idempotency import idempotency_table
-
-
-class Base(DeclarativeBase):
-    metadata = new_metadata()
-
-
-MESSAGING = messaging_tables(Base.metadata)
-ORGS = org_table(Base.metadata)
-IDEMPOTENCY_KEYS = idempotency_table(Base.metadata)
+from awards.models.base import Base
+from shared.db import UTCDateTime
 
 
 class EligibilityFact(Base):
@@ -48,3 +37,8 @@ class EligibilityFact(Base):
     source_type: Mapped[str] = mapped_column(String(100))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A revocation names the enrollment, not the event: indexed to find its completion.
+    enrollment_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    programme_kind: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)

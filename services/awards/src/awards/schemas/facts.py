@@ -1,10 +1,12 @@
-"""HTTP response models (never the ORM models, never the event contracts)."""
+"""HTTP models of eligibility facts and their roll-ups."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from awards.schemas.proposals import ProposalFiguresOut
 
 
 class FactOut(BaseModel):
@@ -13,7 +15,10 @@ class FactOut(BaseModel):
     fact_id: str = Field(description="`ce_id` of the event the fact was learnt from.")
     member_id: str
     home_org: str = Field(description="The member's home org when the fact was recorded.")
-    kind: str = Field(examples=["enrollment_confirmed"])
+    kind: str = Field(
+        examples=["completed"],
+        description="`completed` credits training hours; `enrollment_confirmed` (a seat) does not.",
+    )
     programme_id: str
     programme_title: str
     quality_area: str | None
@@ -21,6 +26,10 @@ class FactOut(BaseModel):
     source_type: str = Field(description="`ce_type` of the source event.")
     occurred_at: datetime
     recorded_at: datetime
+    enrollment_id: str | None = None
+    programme_kind: str | None = None
+    score: float | None = None
+    rank: int | None = Field(None, description="A place in a contest or competition.")
 
 
 class KindTotalOut(BaseModel):
@@ -57,3 +66,8 @@ class RollupOut(BaseModel):
     facts: int | None = None
     hours: float | None = Field(None, description="Training hours credited.")
     by_kind: dict[str, GroupOut] = {}
+    proposals: ProposalFiguresOut | None = Field(
+        None,
+        description="The year's rationalization proposals of the subtree (GET "
+        "/orgs/{org}/proposal-stats has them per month), each part suppressed on its own.",
+    )
