@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol, TextIO
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, errors
 from sqlalchemy import delete, event, func, insert, make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
@@ -37,6 +37,16 @@ log = logging.getLogger(__name__)
 # One advisory-lock id per database: each service has its own database.
 RELAY_LOCK_ID = 0x0B16_5C00
 _PENDING = "bigschool_outbox_pending"
+
+
+# Send errors after which the idempotent producer never succeeds again (its id or sequence
+# numbers are unknown to the broker): only a new producer gets the rows through.
+PRODUCER_STATE_LOST = (
+    errors.OutOfOrderSequenceNumber,
+    errors.UnknownProducerId,
+    errors.InvalidProducerEpoch,
+    errors.ProducerFenced,
+)
 
 
 class OutboxRow(Protocol):
@@ -141,6 +151,14 @@ class Producer:
             await self._producer.stop()
             self._producer = None
 
+    async def restart(self) -> None:
+        """A new producer id and fresh sequence numbers: after the broker lost the old
+        producer's state (a restart), every send of the old one fails for good. The resend
+        may duplicate what the old one had written; consumers drop duplicates by `ce_id`."""
+        log.warning("outbox: the broker lost the producer's state; starting a new producer")
+        await self.stop()
+        await self.start()
+
 
 class OutboxRelay:
     def __init__(
@@ -234,6 +252,8 @@ class OutboxRelay:
                 len(rows),
                 type(err).__name__,
             )
+            if any(isinstance(r, PRODUCER_STATE_LOST) for r in results):
+                await self.producer.restart()
         return done
 
     async def _hold_lease(self) -> bool:

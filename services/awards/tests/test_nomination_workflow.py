@@ -232,3 +232,38 @@ async def test_only_the_stage_org_endorses_and_only_the_home_org_resubmits(
     assert by_home.status_code == 403  # may see it (their member), may not endorse
     assert by_stranger.status_code == 404  # another workshop: not theirs to see
     assert resubmit_early.status_code == 409  # not returned
+
+
+async def test_a_team_is_nominated_with_every_member_meeting_the_criteria(
+    federation, at, kit
+) -> None:
+    scheme_id, round_id = await kit.scheme_and_round(nominee="team", quotas=[])
+    crew = [await kit.member(), await kit.member()]
+    short = await kit.member(hours=20.0)
+    body = {
+        "scheme_id": scheme_id,
+        "round_id": round_id,
+        "team_name": "No. 2 rolling line crew",
+        "achievements": "Zero lost-time injuries for 1,000 days.",
+    }
+    hz, cadre = federation["hzsteel"].client, at("hzsteel", HOME, "cadre")
+
+    nameless = await hz.post(
+        "/nominations", json=body | {"member_ids": crew, "team_name": None}, headers=cadre
+    )
+    one_short = await hz.post(
+        "/nominations", json=body | {"member_ids": [*crew, short]}, headers=cadre
+    )
+    filed = await hz.post("/nominations", json=body | {"member_ids": crew}, headers=cadre)
+    await federation.flush()
+
+    assert nameless.status_code == 422 and nameless.json()["errors"][0]["field"] == "team_name"
+    assert one_short.status_code == 422
+    assert one_short.json()["errors"][0]["field"] == "member_ids[2]"
+    row = await _state(federation["zj"], filed.json()["nomination_id"])
+    assert (row.nominee, row.team_name, row.member_ids) == ("team", "No. 2 rolling line crew", crew)
+    assert row.status == "endorsing"
+    seen = await federation["zj"].client.get(
+        f"/nominations/{row.nomination_id}", headers=at("zj", "zj", "cadre")
+    )
+    assert len(seen.json()["dossier"]["nominees"]) == 2

@@ -41,7 +41,10 @@ async def _is_new(session: AsyncSession, ctx: Context, home_org: str, envelope: 
     """Ours, and not a replay older than the processed-events record (already a fact)."""
     if not await is_home_node(session, ctx, home_org):
         return False
-    return await repository.get_fact(session, envelope.id) is None
+    # No flush for this read: the batch's new facts go to the database together at commit
+    # (one multi-row INSERT), not one by one ahead of each look-up.
+    with session.no_autoflush:
+        return await repository.get_fact(session, envelope.id) is None
 
 
 async def record_confirmed_enrollment(
