@@ -10,15 +10,19 @@ effect is told in shared/web/idempotency.py.
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import WRITE_HOOK
 from shared.web.asgi import header, principal_of, send_problem
 from shared.web.idempotency import HEADER, IdempotencyStore, KeyRecord
-from shared.web.problems import Conflict, Unprocessable
+from shared.web.problems import Conflict, Unavailable, Unprocessable
+
+log = logging.getLogger(__name__)
 
 REPLAYED = "Idempotent-Replayed"
 # What a replay repeats of the first response besides its status and body.
@@ -108,7 +112,14 @@ class IdempotencyGuard:
             return
         body = await read_body(receive)
         claim = self.store.claim(principal.caller_key, key, fingerprint(scope, body))
-        earlier = await self.store.find(claim.caller, key)
+        try:
+            earlier = await self.store.find(claim.caller, key)
+        except (DBAPIError, OSError) as exc:
+            # The database is away before anything ran: the client retries, with this key.
+            log.warning("%s %s: %s", scope["method"], scope["path"], type(exc).__name__)
+            away = Unavailable("the service's database is unavailable; retry shortly")
+            await send_problem(scope, receive, send, away, [("Retry-After", "1")])
+            return
         if earlier is not None:
             await _answer_again(earlier, claim.fingerprint, scope, receive, send)
             return
@@ -120,7 +131,12 @@ class IdempotencyGuard:
             WRITE_HOOK.reset(hook)
         if response.succeeded:
             body_out = b"".join(response.chunks)
-            await self.store.record(claim, response.status, response.headers, body_out)
+            try:
+                await self.store.record(claim, response.status, response.headers, body_out)
+            except (DBAPIError, OSError) as exc:
+                # The answer has gone out; only its replay copy is lost (a retry with this
+                # key meets the key row the effect's transaction wrote, or runs again).
+                log.warning("%s not recorded: %s", HEADER, type(exc).__name__)
 
 
 async def _answer_again(
