@@ -56,6 +56,26 @@ async def test_a_decision_before_the_notice_period_ends_is_refused_and_changes_n
     assert (await _get(app, Scheme, scheme_id)).committed_fen == 0
 
 
+async def test_a_decision_waits_for_objections_still_on_their_way_after_the_notice(
+    app, client, auth, award_rows
+) -> None:
+    """An objection filed in the notice's last minute travels from the member's node: for
+    `objection_grace_seconds` (an hour by default) after the end, decisions wait for it."""
+    scheme_id, round_id = await award_rows.scheme()
+    nomination_id, _ = await award_rows.nomination(
+        scheme_id, round_id, notice_ends_at=NOW - timedelta(minutes=10)
+    )
+    decide = f"/nominations/{nomination_id}/decision"
+
+    early = await client.post(decide, json=REJECT, headers=auth(**OWNER))
+    app.state.context.clock.at = NOW + timedelta(minutes=51)
+    after = await client.post(decide, json=REJECT, headers=auth(**OWNER))
+
+    assert early.status_code == 409
+    assert "objections filed in time may still arrive" in early.json()["detail"]
+    assert after.status_code == 200, after.text
+
+
 async def test_a_decision_while_an_objection_is_open_is_refused(
     app, client, auth, award_rows
 ) -> None:

@@ -40,6 +40,12 @@ class AwardsSettings(ServiceSettings):
     stipend_check_seconds: float = Field(
         600, gt=0, description="How often the scheme owner's node raises the stipend payments due."
     )
+    objection_grace_seconds: float = Field(
+        3600,
+        ge=0,
+        description="After a notice period ends, how long decisions wait for objections filed "
+        "in time that are still on their way from a member's node.",
+    )
 
     # Immediate rewards: the quota of an org whose superiors set none (PUT /orgs/{id}/reward-quota).
     reward_quota_period: PeriodKind = Field(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.contracts.events import NominationState
 
@@ -135,14 +135,21 @@ def resolve_objection(state: NominationState, upheld: bool) -> NominationState:
     return state.model_copy(update=update)
 
 
-def check_decision(state: NominationState, granted: bool, now: datetime) -> None:
+def check_decision(
+    state: NominationState, granted: bool, now: datetime, grace: timedelta = timedelta()
+) -> None:
     """A decision needs the notice period over and no objection open; a nomination never
-    shortlisted may only be rejected."""
+    shortlisted may only be rejected. `grace`: an objection filed in the last moment of the
+    notice travels from the member's node; decisions wait that long for it."""
     if state.status == "in_review" and not granted:
         return
     _require(state, "on_notice")
     if state.notice_ends_at is None or now < state.notice_ends_at:
         raise StepRefused(f"the notice period runs until {state.notice_ends_at}")
+    if now < state.notice_ends_at + grace:
+        raise StepRefused(
+            f"objections filed in time may still arrive until {state.notice_ends_at + grace}"
+        )
     if state.open_objections:
         raise StepRefused(f"{state.open_objections} objection(s) are still open")
 

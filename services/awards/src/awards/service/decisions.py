@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,13 +77,15 @@ def _found(row: T | None, what: str, key: str) -> T:
     return row
 
 
-def _check_decidable(round_: Round, row: Nomination, granted: bool, now: datetime) -> None:
+def _check_decidable(
+    round_: Round, row: Nomination, granted: bool, now: datetime, grace: timedelta
+) -> None:
     if round_.status == "published":
         raise Conflict("status: the round's results are published already", field="status")
     if row.decision is not None:
         raise Conflict(f"decision: the nomination was {row.decision} already", field="decision")
     try:
-        check_decision(state_of(row), granted, now)
+        check_decision(state_of(row), granted, now, grace)
     except StepRefused as exc:
         raise Conflict(f"status: {exc}", field="status") from exc
 
@@ -101,7 +103,8 @@ async def decide(
     scheme = _found(await drepo.lock_scheme(session, seen.scheme_id), "scheme", seen.scheme_id)
     row = _found(await drepo.lock_nomination(session, nomination_id), "nomination", nomination_id)
     now = ctx.clock.now()
-    _check_decidable(round_, row, body.granted, now)
+    grace = timedelta(seconds=ctx.settings.objection_grace_seconds)
+    _check_decidable(round_, row, body.granted, now, grace)
     budget, amount = budget_of(scheme), 0
     if body.granted:
         amount = grant_cost(benefits_of(scheme))
