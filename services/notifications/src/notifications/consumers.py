@@ -6,20 +6,14 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.service.context import Context
-from notifications.service.honours import plan_honour_notice
-from notifications.service.planning import MemberDecision, plan_member_notice
+from notifications.service.planning import plan_event
 from notifications.service.recipients import forget_recipient, record_recipient
+from notifications.service.rules import AWARDS, ENROLLMENT, rules_of
 from shared.contracts import topics
+from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope
-from shared.contracts.events import (
-    EnrollmentConfirmed,
-    EnrollmentRefused,
-    EnrollmentWaitlisted,
-    HonourGranted,
-    MemberLeft,
-    MemberRegistered,
-)
-from shared.messaging.consumer import ConsumerSpec
+from shared.contracts.events import MemberLeft, MemberRegistered
+from shared.messaging.consumer import ConsumerSpec, Handler
 from shared.orgs.consumer import org_tree_consumer
 
 
@@ -32,11 +26,12 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
     async def on_left(s: AsyncSession, e: MemberLeft, _: Envelope) -> None:
         await forget_recipient(s, e)
 
-    async def on_decision(s: AsyncSession, e: MemberDecision, env: Envelope) -> None:
-        await plan_member_notice(s, ctx, e, env)
+    async def on_member_event(s: AsyncSession, e: Event, env: Envelope) -> None:
+        await plan_event(s, ctx, e, env)
 
-    async def on_honour(s: AsyncSession, e: HonourGranted, env: Envelope) -> None:
-        await plan_honour_notice(s, ctx, e, env)
+    def member_routes(consumer: str) -> dict[type[Event], Handler]:
+        """Every event type a rule (service/rules.py) puts on this consumer's routes."""
+        return {rule.event: on_member_event for rule in rules_of(consumer)}
 
     return [
         org_tree_consumer(settings, ctx.orgs),
@@ -52,21 +47,20 @@ def consumer_specs(ctx: Context) -> list[ConsumerSpec]:
             name="enrollment_events",
             topics=[topics.ENROLLMENT],
             group_id=settings.group_id("enrollment_events"),
-            routes={
-                EnrollmentConfirmed: on_decision,
-                EnrollmentWaitlisted: on_decision,
-                EnrollmentRefused: on_decision,
-            },
+            routes=member_routes(ENROLLMENT),
             relevant=ctx.orgs.relevant,
-            description="Plans a notice to the member for each enrollment decision.",
+            description="Plans a notice to the member for each enrollment decision and each "
+            "later step they are told of (a seat offered, its offer expired, cancelled by the "
+            "owner, completed, the certificate issued).",
         ),
         ConsumerSpec(
             name="honours",
             topics=[topics.AWARDS],
             group_id=settings.group_id("honours"),
-            routes={HonourGranted: on_honour},
+            routes=member_routes(AWARDS),
             relevant=ctx.orgs.relevant,
             description="Plans a notice to each member of this node an honour names: a "
-            "title or award, an immediate reward, a proposal's reward, a stipend payment.",
+            "title or award, an immediate reward, a proposal's reward, a stipend payment; and "
+            "to the nominees of a nomination returned to their org or decided.",
         ),
     ]

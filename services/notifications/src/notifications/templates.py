@@ -9,20 +9,31 @@ link); an honour's (one template per kind, see `_honour_fields`) also `{title}`,
 `{period}` (lines or phrases, empty when the event has no such value). A field an event
 lacks renders as an empty string rather than failing, so an event that grew (or lost) an
 optional field still produces a readable message.
+
+A new event type plugs in here with its templates (`TEMPLATES`, or `VARIANTS` when what the
+member reads depends on a value of the event) and, if it needs fields of its own, a function
+in `EVENT_FIELDS`; and with a rule in `notifications.service.rules` (who is told).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from shared.contracts.events import (
+    CertificateIssued,
+    EnrollmentCancelled,
+    EnrollmentCompleted,
     EnrollmentConfirmed,
+    EnrollmentOffered,
+    EnrollmentOfferExpired,
     EnrollmentRefused,
     EnrollmentWaitlisted,
     HonourGranted,
     HonourKind,
+    NominationDecided,
+    NominationReturned,
 )
 
 LANGUAGES = ("zh", "en")
@@ -83,6 +94,75 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             subject="Enrollment not accepted: {programme}",
             title="Enrollment not accepted: {programme}",
             body="Dear {name},\n\nyour enrollment in “{programme}” was not accepted: {reason}.",
+        ),
+    },
+    EnrollmentOffered.ce_type: {
+        "zh": Template(
+            subject="候补名额待您确认（{deadline} 前）：{programme}",
+            title="候补名额待您确认：{programme}",
+            body="{name}，您好！\n\n“{programme}”有名额空出，现为您保留至 {deadline}。"
+            "请在此之前登录职工大学校确认参加；逾期未确认，名额将顺延给下一位候补。",
+        ),
+        "en": Template(
+            subject="A seat is yours until {deadline}: {programme}",
+            title="A seat is offered to you: {programme}",
+            body="Dear {name},\n\na seat has freed up in “{programme}” and is held for you "
+            "until {deadline}. Please sign in to Big School to take it before then; after "
+            "that it passes to the next person on the waiting list.",
+        ),
+    },
+    EnrollmentOfferExpired.ce_type: {
+        "zh": Template(
+            subject="名额保留已过期：{programme}",
+            title="名额保留已过期：{programme}",
+            body="{name}，您好！\n\n为您保留的“{programme}”名额未在期限内确认，"
+            "已顺延给下一位候补。",
+        ),
+        "en": Template(
+            subject="Seat offer expired: {programme}",
+            title="Seat offer expired: {programme}",
+            body="Dear {name},\n\nthe seat offered to you in “{programme}” was not taken in "
+            "time and has passed to the next person on the waiting list.",
+        ),
+    },
+    EnrollmentCompleted.ce_type: {
+        "zh": Template(
+            subject="学习完成：{programme}",
+            title="学习完成：{programme}",
+            body="{name}，您好！\n\n您已完成“{programme}”，计入 {hours} 学时{result}。\n\n祝贺您！",
+        ),
+        "en": Template(
+            subject="Programme completed: {programme}",
+            title="Programme completed: {programme}",
+            body="Dear {name},\n\nyou have completed “{programme}”: {hours} hours go to your "
+            "learning record{result}. Congratulations!",
+        ),
+    },
+    CertificateIssued.ce_type: {
+        "zh": Template(
+            subject="结业证书已签发：{programme}",
+            title="结业证书已签发：{programme}",
+            body="{name}，您好！\n\n您“{programme}”的结业证书已签发，证书编号 {certificate}。"
+            "请登录职工大学校查看或下载。",
+        ),
+        "en": Template(
+            subject="Certificate issued: {programme}",
+            title="Certificate issued: {programme}",
+            body="Dear {name},\n\nyour certificate for “{programme}” has been issued "
+            "(no. {certificate}). Sign in to Big School to view or download it.",
+        ),
+    },
+    NominationReturned.ce_type: {
+        "zh": Template(
+            subject="评选推荐已退回修改",
+            title="评选推荐已退回修改",
+            body="{name}，您好！\n\n您{team}的评选推荐已被{by}退回所在单位修改。{because}",
+        ),
+        "en": Template(
+            subject="Your nomination was returned for correction",
+            title="Nomination returned for correction",
+            body="Dear {name},\n\n{by} has returned your nomination{team} to your union for "
+            "correction.{because}",
         ),
     },
 }
@@ -147,6 +227,66 @@ HONOUR_TEMPLATES: dict[str, dict[str, Template]] = {
     },
 }
 
+# Event types whose message depends on one of their values: the value, then its templates.
+CANCELLED_TEMPLATES: dict[str, dict[str, Template]] = {
+    "owner": {
+        "zh": Template(
+            subject="报名已被取消：{programme}",
+            title="报名已被取消：{programme}",
+            body="{name}，您好！\n\n主办单位已取消您在“{programme}”的报名。"
+            "如有疑问，请联系主办单位。",
+        ),
+        "en": Template(
+            subject="Enrollment cancelled: {programme}",
+            title="Enrollment cancelled: {programme}",
+            body="Dear {name},\n\nthe organiser has cancelled your enrollment in "
+            "“{programme}”. Please contact them with any questions.",
+        ),
+    },
+    "programme_cancelled": {
+        "zh": Template(
+            subject="项目已取消：{programme}",
+            title="项目已取消：{programme}",
+            body="{name}，您好！\n\n“{programme}”已取消，您的报名随之取消。",
+        ),
+        "en": Template(
+            subject="Programme cancelled: {programme}",
+            title="Programme cancelled: {programme}",
+            body="Dear {name},\n\n“{programme}” has been cancelled, and your enrollment with it.",
+        ),
+    },
+}
+
+DECISION_TEMPLATES: dict[str, dict[str, Template]] = {
+    "granted": {
+        "zh": Template(
+            subject="评选结果：您的推荐已获通过",
+            title="评选结果：推荐已获通过",
+            body="{name}，您好！\n\n经{by}决定，您{team}的评选推荐已获通过，荣誉予以授予"
+            "{cash}。{because}\n\n谨致热烈祝贺！",
+        ),
+        "en": Template(
+            subject="Nomination decided: granted",
+            title="Nomination decided: granted",
+            body="Dear {name},\n\n{by} has decided on your nomination{team}: the honour is "
+            "granted{cash}.{because}\n\nCongratulations!",
+        ),
+    },
+    "rejected": {
+        "zh": Template(
+            subject="评选结果：您的推荐未获通过",
+            title="评选结果：推荐未获通过",
+            body="{name}，您好！\n\n经{by}决定，您{team}的评选推荐未获通过。{because}",
+        ),
+        "en": Template(
+            subject="Nomination decided: not granted",
+            title="Nomination decided: not granted",
+            body="Dear {name},\n\n{by} has decided on your nomination{team}: the honour is "
+            "not granted.{because}",
+        ),
+    },
+}
+
 # Phrases of an honour's message that depend on whether the event has the value.
 HONOUR_PHRASES: dict[str, dict[str, str]] = {
     "zh": {
@@ -160,6 +300,24 @@ HONOUR_PHRASES: dict[str, dict[str, str]] = {
         "team": " and your team, {team}",
         "because": "\n\nReason: {reason}",
         "period": " for {year}",
+    },
+}
+
+# Phrases of the other events' messages, present only when the event has the value.
+PHRASES: dict[str, dict[str, str]] = {
+    "zh": {
+        "score": "，成绩 {score} 分",
+        "rank": "，名次第 {rank} 名",
+        "team": "所在的集体“{team}”",
+        "because": "\n\n事由：{reason}",
+        "cash": "，奖金 {yuan} 元",
+    },
+    "en": {
+        "score": ", with a score of {score}",
+        "rank": ", ranked {rank}",
+        "team": " (your team, {team})",
+        "because": "\n\nReason: {reason}",
+        "cash": ", with {yuan} yuan",
     },
 }
 
@@ -231,18 +389,80 @@ def _honour_fields(language: str, data: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else ""
+
+
+def _offer_fields(language: str, data: Mapping[str, Any]) -> dict[str, str]:
+    # The deadline in the federation's time zone, as planning wrote it.
+    return {"deadline": str(data.get("offer_deadline") or data.get("offer_expires_at") or "")}
+
+
+def _completion_fields(language: str, data: Mapping[str, Any]) -> dict[str, str]:
+    phrase = PHRASES[language]
+    score, rank = _number(data.get("score")), data.get("rank")
+    result = phrase["score"].format(score=score) if score else ""
+    result += phrase["rank"].format(rank=rank) if isinstance(rank, int) else ""
+    return {"result": result}
+
+
+def _certificate_fields(language: str, data: Mapping[str, Any]) -> dict[str, str]:
+    return {"certificate": str(data.get("certificate_id", ""))}
+
+
+def _nomination_fields(language: str, data: Mapping[str, Any]) -> dict[str, str]:
+    phrase = PHRASES[language]
+    state = data.get("state")
+    team = state.get("team_name") if isinstance(state, Mapping) else None
+    reason, fen = data.get("reason"), data.get("amount_fen")
+    return {
+        # The acting org's name as this node knows it (planning adds it), else its id.
+        "by": str(data.get("actor_org_name") or data.get("actor_org") or ""),
+        "team": phrase["team"].format(team=team) if team else "",
+        "because": phrase["because"].format(reason=reason) if reason else "",
+        "cash": phrase["cash"].format(yuan=yuan(fen)) if isinstance(fen, int) and fen > 0 else "",
+    }
+
+
+def _decision_of(data: Mapping[str, Any]) -> str:
+    state = data.get("state")
+    status = state.get("status") if isinstance(state, Mapping) else None
+    return "granted" if status == "granted" else "rejected"
+
+
+Fields = Callable[[str, Mapping[str, Any]], dict[str, str]]
+
+# The fields an event type adds to the common ones (see `_fields`), from its language and data.
+EVENT_FIELDS: dict[str, Fields] = {
+    HonourGranted.ce_type: _honour_fields,
+    EnrollmentOffered.ce_type: _offer_fields,
+    EnrollmentCompleted.ce_type: _completion_fields,
+    CertificateIssued.ce_type: _certificate_fields,
+    NominationReturned.ce_type: _nomination_fields,
+    NominationDecided.ce_type: _nomination_fields,
+}
+
+# Event types with one message per value of the event (the value, and the templates per value).
+VARIANTS: dict[str, tuple[Callable[[Mapping[str, Any]], str], dict[str, dict[str, Template]]]] = {
+    HonourGranted.ce_type: (lambda data: str(data.get("kind")), HONOUR_TEMPLATES),
+    EnrollmentCancelled.ce_type: (lambda data: str(data.get("by")), CANCELLED_TEMPLATES),
+    NominationDecided.ce_type: (_decision_of, DECISION_TEMPLATES),
+}
+
+
 def _template(event_type: str, data: Mapping[str, Any]) -> dict[str, Template]:
-    if event_type == HonourGranted.ce_type:
-        return HONOUR_TEMPLATES.get(str(data.get("kind")), FALLBACK)
+    if event_type in VARIANTS:
+        variant_of, templates = VARIANTS[event_type]
+        return templates.get(variant_of(data), FALLBACK)
     return TEMPLATES.get(event_type, FALLBACK)
 
 
 def _fields(event_type: str, language: str, data: Mapping[str, Any], name: str) -> _Blank:
     hours = data.get("hours")
     reason = str(data.get("reason", ""))
-    honour = _honour_fields(language, data) if event_type == HonourGranted.ce_type else {}
+    extra = EVENT_FIELDS[event_type](language, data) if event_type in EVENT_FIELDS else {}
     return _Blank(
-        **honour,
+        **extra,
         name=name,
         # A refusal for an unknown programme has no title: the id is better than a gap.
         programme=str(data.get("programme_title") or data.get("programme_id") or ""),

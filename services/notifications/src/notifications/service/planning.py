@@ -13,9 +13,10 @@ from notifications import repository
 from notifications.domain.deliveries import Channel, Status, delivery_id
 from notifications.models import Delivery
 from notifications.service.context import Context
+from notifications.service.rules import rule_for
+from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import EnrollmentConfirmed, EnrollmentRefused, EnrollmentWaitlisted
-from shared.links import LinkSigner
 from shared.orgs.directory import UnknownOrg
 
 MemberDecision = EnrollmentConfirmed | EnrollmentWaitlisted | EnrollmentRefused
@@ -33,24 +34,33 @@ async def lives_here(session: AsyncSession, ctx: Context, org_id: str) -> bool:
     return org.hosted_by == ctx.node_id
 
 
-# Decisions after which a member may want to give the seat or place up with one click.
-CANCELLABLE = (EnrollmentConfirmed, EnrollmentWaitlisted)
-
-
-def cancel_link(ctx: Context, event: MemberDecision) -> str | None:
-    """A signed one-click link to the member's home enrollment service (same node, same
-    link secret), when this node issues them."""
-    settings = ctx.settings
-    if not isinstance(event, CANCELLABLE) or not settings.enrollment_public_url:
-        return None
-    if settings.link_secret is None:
-        return None
-    signer = LinkSigner(
-        settings.link_secret.get_secret_value(),
-        max_age_seconds=settings.link_max_age_hours * 3600,
-    )
-    token = signer.make("cancel-enrollment", event.enrollment_id)
-    return f"{settings.enrollment_public_url.rstrip('/')}/links/{token}"
+async def plan_event(session: AsyncSession, ctx: Context, event: Event, envelope: Envelope) -> int:
+    """Plan the notices of a member-facing event as its rule (`service/rules.py`) says: one
+    pending delivery per channel for each member it concerns whose home org this node hosts;
+    returns how many rows are new."""
+    rule = rule_for(event)
+    if not rule.applies(event):
+        return 0
+    member_ids = list(dict.fromkeys(rule.members(event)))
+    if rule.home_org is not None and not rule.known_only:
+        home_org = rule.home_org(event)
+        audience = [(m, home_org) for m in member_ids]
+    else:
+        known = await repository.recipients_by_id(session, member_ids)
+        audience = [
+            (m, rule.home_org(event) if rule.home_org else known[m].home_org)
+            for m in member_ids
+            if m in known
+        ]
+    if not audience:
+        return 0
+    data = event.model_dump(mode="json", exclude=dict(rule.exclude) or None)
+    data.update(rule.fields(ctx, event))
+    for name, org_of in rule.org_names.items():
+        org = await ctx.orgs.get(org_of(event), session)
+        if org is not None:
+            data[name] = org.name
+    return await plan_notices(session, ctx, envelope, audience, data)
 
 
 async def plan_member_notice(
@@ -58,10 +68,7 @@ async def plan_member_notice(
 ) -> int:
     """One pending delivery per channel for the member the decision is about; returns how
     many rows are new."""
-    data = event.model_dump(mode="json")
-    if (link := cancel_link(ctx, event)) is not None:
-        data["cancel_link"] = link
-    return await plan_notices(session, ctx, envelope, [(event.member_id, event.home_org)], data)
+    return await plan_event(session, ctx, event, envelope)
 
 
 def is_stale(ctx: Context, envelope: Envelope) -> bool:
