@@ -8,6 +8,7 @@ subscriber would, without a broker: ``record_for`` builds the record of an event
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,12 @@ from sqlalchemy import Table, delete, select
 
 from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope, envelope_for
-from shared.contracts.events import OrgRegistered
+from shared.contracts.events import (
+    EnrollmentCompleted,
+    EnrollmentCompletionRevoked,
+    OrgRegistered,
+    QualityArea,
+)
 from shared.db import Database
 from shared.messaging.consumer import IdempotentConsumer
 from shared.messaging.dead_letters import RecordLike
@@ -187,3 +193,34 @@ async def register_members(
         assert response.status_code == 201, response.text
         ids.append(str(response.json()["member_id"]))
     return ids
+
+
+def completion(member_id: str, at: datetime, **overrides: Any) -> EnrollmentCompleted:
+    """A completion of an 8-hour safety course owned by `hzsteel`, for a member of
+    `hzsteel-rolling`, at `at`; `overrides` change any field."""
+    fields: dict[str, Any] = {
+        "enrollment_id": str(uuid.uuid4()),
+        "programme_id": str(uuid.uuid4()),
+        "member_id": member_id,
+        "owner_org": "hzsteel",
+        "home_org": "hzsteel-rolling",
+        "completed_at": at,
+        "hours": 8.0,
+        "quality_area": QualityArea.safety_health,
+        "programme_title": "Safe crane operation",
+        "programme_kind": "training_course",
+        "programme_ends_at": at,
+    }
+    return EnrollmentCompleted(**(fields | overrides))
+
+
+def completion_revoked(done: EnrollmentCompleted, at: datetime) -> EnrollmentCompletionRevoked:
+    """The revocation of `done`, at `at`."""
+    return EnrollmentCompletionRevoked(
+        enrollment_id=done.enrollment_id,
+        programme_id=done.programme_id,
+        member_id=done.member_id,
+        owner_org=done.owner_org,
+        home_org=done.home_org,
+        revoked_at=at,
+    )

@@ -22,8 +22,8 @@ from enrollment.domain.learning import looks_like_a_code
 from enrollment.models import Certificate
 from shared.contracts import topics
 from shared.contracts.envelope import envelope_for
-from shared.contracts.events import EnrollmentCompleted, EnrollmentCompletionRevoked, QualityArea
-from shared.testing import record_for
+from shared.contracts.events import EnrollmentCompleted, EnrollmentCompletionRevoked
+from shared.testing import completion, completion_revoked, record_for
 from shared.web.guards import public_prefixes
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
@@ -42,34 +42,12 @@ async def _member(node, token, home_org: str = "hzsteel-rolling", name: str = "W
 
 
 def _completed(member_id: str, **overrides) -> EnrollmentCompleted:
-    fields = {
-        "enrollment_id": str(uuid.uuid4()),
-        "programme_id": str(uuid.uuid4()),
-        "member_id": member_id,
-        "owner_org": "hzsteel",
-        "home_org": "hzsteel-rolling",
-        "completed_at": NOW,
-        "hours": 8.0,
-        "quality_area": QualityArea.safety_health,
-        "programme_title": "Safe crane operation",
-        "programme_kind": "skills_competition",
-        "programme_ends_at": NOW,
-        "score": 95.0,
-        "rank": 1,
-    }
-    fields.update(overrides)
-    return EnrollmentCompleted(**fields)
+    contest = {"programme_kind": "skills_competition", "score": 95.0, "rank": 1}
+    return completion(member_id, NOW, **(contest | overrides))
 
 
 def _revoked(done: EnrollmentCompleted) -> EnrollmentCompletionRevoked:
-    return EnrollmentCompletionRevoked(
-        enrollment_id=done.enrollment_id,
-        programme_id=done.programme_id,
-        member_id=done.member_id,
-        owner_org=done.owner_org,
-        home_org=done.home_org,
-        revoked_at=NOW + timedelta(days=2),
-    )
+    return completion_revoked(done, NOW + timedelta(days=2))
 
 
 async def _feed(node, event) -> None:

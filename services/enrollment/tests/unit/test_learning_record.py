@@ -17,7 +17,7 @@ from shared.contracts import topics
 from shared.contracts.envelope import envelope_for
 from shared.contracts.events import EnrollmentCompleted, EnrollmentCompletionRevoked, QualityArea
 from shared.messaging.consumer import Outcome
-from shared.testing import record_for
+from shared.testing import completion, completion_revoked, record_for
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 ISSUED = "bigschool.certificate.issued.v1"
@@ -35,33 +35,12 @@ async def _member(node, token, home_org: str = "hzsteel-rolling", name: str = "W
 
 
 def _completed(member_id: str, **overrides) -> EnrollmentCompleted:
-    fields = {
-        "enrollment_id": str(uuid.uuid4()),
-        "programme_id": str(uuid.uuid4()),
-        "member_id": member_id,
-        "owner_org": "hzsteel",
-        "home_org": "hzsteel-rolling",
-        "completed_at": NOW,
-        "hours": 8.0,
-        "quality_area": QualityArea.safety_health,
-        "programme_title": "Safe crane operation",
-        "programme_kind": "training_course",
-        "programme_ends_at": NOW,
-    }
-    fields.update(overrides)
-    return EnrollmentCompleted(**fields)
+    return completion(member_id, NOW, **overrides)
 
 
 def _revoked(done: EnrollmentCompleted, at: datetime = NOW) -> EnrollmentCompletionRevoked:
-    return EnrollmentCompletionRevoked(
-        enrollment_id=done.enrollment_id,
-        programme_id=done.programme_id,
-        member_id=done.member_id,
-        owner_org=done.owner_org,
-        home_org=done.home_org,
-        revoked_at=at + timedelta(days=1),
-        reason="recorded for the wrong member",
-    )
+    revoked = completion_revoked(done, at + timedelta(days=1))
+    return revoked.model_copy(update={"reason": "recorded for the wrong member"})
 
 
 async def _feed(node, event, event_id: str | None = None) -> Outcome:

@@ -46,6 +46,13 @@ def _owner_cadre(who: Principal, programme: Programme | None, programme_id: str)
     return programme
 
 
+async def _owned(
+    session: AsyncSession, ctx: Context, who: Principal, programme_id: str
+) -> Programme:
+    """The programme, owned at this node, for its owner org's cadres; 404 for anyone else."""
+    return _owner_cadre(who, await owned_programme(session, ctx, programme_id), programme_id)
+
+
 async def _managed(
     session: AsyncSession, who: Principal, ctx: Context, programme_id: str
 ) -> Programme:
@@ -95,9 +102,7 @@ async def change(
     programme_id: Id, body: ProgrammeChangeIn, who: CurrentPrincipal, ctx: Ctx, db: Db
 ) -> ProgrammeOut:
     async with db.transaction() as session:
-        programme = _owner_cadre(
-            who, await owned_programme(session, ctx, programme_id), programme_id
-        )
+        programme = await _owned(session, ctx, who, programme_id)
         await change_programme(session, ctx, programme, body)
     return ProgrammeOut.model_validate(programme)
 
@@ -107,9 +112,7 @@ async def cancel(
     programme_id: Id, body: ReasonIn, who: CurrentPrincipal, ctx: Ctx, db: Db
 ) -> ProgrammeOut:
     async with db.transaction() as session:
-        programme = _owner_cadre(
-            who, await owned_programme(session, ctx, programme_id), programme_id
-        )
+        programme = await _owned(session, ctx, who, programme_id)
         await cancel_programme(session, ctx, programme, body.reason)
     return ProgrammeOut.model_validate(programme)
 
@@ -123,9 +126,7 @@ async def attendance(
     programme_id: Id, body: AttendanceIn, who: CurrentPrincipal, ctx: Ctx, db: Db
 ) -> list[SeatOut]:
     async with db.transaction() as session:
-        programme = _owner_cadre(
-            who, await owned_programme(session, ctx, programme_id), programme_id
-        )
+        programme = await _owned(session, ctx, who, programme_id)
         seats = await seat_cases.record_attendance(
             session, ctx, programme, body.enrollment_ids, body.attended
         )
@@ -146,9 +147,7 @@ async def completion(
     db: Db,
 ) -> SeatOut:
     async with db.transaction() as session:
-        programme = _owner_cadre(
-            who, await owned_programme(session, ctx, programme_id), programme_id
-        )
+        programme = await _owned(session, ctx, who, programme_id)
         seat = await seat_cases.complete(
             session, ctx, programme, enrollment_id, score=body.score, rank=body.rank
         )
@@ -169,9 +168,7 @@ async def revoke(
     db: Db,
 ) -> SeatOut:
     async with db.transaction() as session:
-        programme = _owner_cadre(
-            who, await owned_programme(session, ctx, programme_id), programme_id
-        )
+        programme = await _owned(session, ctx, who, programme_id)
         seat = await seat_cases.revoke_completion(
             session, ctx, programme, enrollment_id, body.reason
         )
@@ -208,8 +205,6 @@ async def cancel_seat(
     programme_id: Id, enrollment_id: Id, who: CurrentPrincipal, ctx: Ctx, db: Db
 ) -> SeatOut:
     async with db.transaction() as session:
-        programme = _owner_cadre(
-            who, await owned_programme(session, ctx, programme_id), programme_id
-        )
+        programme = await _owned(session, ctx, who, programme_id)
         seat = await seat_cases.cancel_by_owner(session, ctx, programme, enrollment_id)
         return SeatOut.model_validate(seat)
