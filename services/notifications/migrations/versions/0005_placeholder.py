@@ -1,0 +1,18 @@
+"""SMS and per-org template overrides (placeholder: filled in by the change that needs it).
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,18 @@
+"""Staff contacts, programme and scheme titles, seats and reminders (placeholder: filled in by the change that needs it).
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
