@@ -1,4 +1,6 @@
-"""Inbox stream order and the delivery log by org (placeholder: filled in by the change that needs it).
+"""Inbox stream order and the delivery log by org.
+
+A placeholder until the change that needs it fills it in.
 
 Revision ID: 0003
 Revises: 0002

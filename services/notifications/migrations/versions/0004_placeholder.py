@@ -1,4 +1,6 @@
-"""Member preferences, org policies and digests (placeholder: filled in by the change that needs it).
+"""Member preferences, org policies and digests.
+
+A placeholder until the change that needs it fills it in.
 
 Revision ID: 0004
 Revises: 0003

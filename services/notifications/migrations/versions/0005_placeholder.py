@@ -1,4 +1,6 @@
-"""SMS and per-org template overrides (placeholder: filled in by the change that needs it).
+"""SMS and per-org template overrides.
+
+A placeholder until the change that needs it fills it in.
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,6 @@
-"""Webhook subscriptions and deliveries (placeholder: filled in by the change that needs it).
+"""Webhook subscriptions and deliveries.
+
+A placeholder until the change that needs it fills it in.
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,6 @@
-"""Public-notice fan-out and delivery lanes (placeholder: filled in by the change that needs it).
+"""Public-notice fan-out and delivery lanes.
+
+A placeholder until the change that needs it fills it in.
 
 Revision ID: 0007
 Revises: 0006

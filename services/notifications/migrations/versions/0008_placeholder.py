@@ -1,4 +1,6 @@
-"""Staff contacts, programme and scheme titles, seats and reminders (placeholder: filled in by the change that needs it).
+"""Staff contacts, programme and scheme titles, seats and reminders.
+
+A placeholder until the change that needs it fills it in.
 
 Revision ID: 0008
 Revises: 0007
