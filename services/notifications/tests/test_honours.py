@@ -18,7 +18,7 @@ from shared.contracts.events import HonourGranted, HonourKind, MemberLeft
 from shared.messaging.consumer import Outcome
 
 GRANTED_AT = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)  # the conftest clock's start
-CHANNELS = ("email", "inapp")
+CHANNELS = (Channel.email, Channel.inapp)
 
 
 def honour(*member_ids: str, kind: HonourKind = HonourKind.reward, **fields: Any) -> HonourGranted:
@@ -72,7 +72,7 @@ async def test_a_team_award_tells_each_member_hosted_here_and_no_member_of_anoth
     assert await node.feed("honours", event, ce_id) is Outcome.handled
 
     rows = await node.deliveries()
-    expected = {delivery_id(ce_id, m.member_id, channel) for m in here for channel in Channel}
+    expected = {delivery_id(ce_id, m.member_id, channel) for m in here for channel in CHANNELS}
     assert {d.delivery_id for d in rows} == expected
     assert sorted((d.member_id, d.channel) for d in rows) == sorted(
         (m.member_id, channel) for m in here for channel in CHANNELS

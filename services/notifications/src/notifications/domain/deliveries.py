@@ -14,8 +14,20 @@ BACKOFF_CAP = timedelta(minutes=5)
 
 
 class Channel(StrEnum):
-    email = "email"
+    """A member's channels, in the order a failing one falls back to the next."""
+
     inapp = "inapp"
+    sms = "sms"
+    email = "email"
+
+
+class Priority(StrEnum):
+    """How urgent a kind of notice is: `critical` passes quiet hours and the digest; `low`
+    kinds may wait for the member's daily digest."""
+
+    critical = "critical"
+    normal = "normal"
+    low = "low"
 
 
 class Status(StrEnum):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from notifications.domain.deliveries import Priority
 from notifications.service.context import Context
 from shared.contracts.base import Event
 from shared.contracts.events import (
@@ -66,6 +67,9 @@ class MemberRule(Generic[E]):
     event: type[E]
     consumer: str
     members: Callable[[E], Iterable[str]]
+    # What members choose channels for (preferences are per kind), and how urgent it is.
+    kind: str = "general"
+    priority: Priority = Priority.normal
     # The home org that decides which node tells a member; None: the member's home org as
     # this node recorded it (a team may span orgs and nodes).
     home_org: Callable[[E], str] | None = None
@@ -123,7 +127,8 @@ def _home_org(event: Any) -> str:
 def _enrollment(model: type[E], **options: Any) -> MemberRule[E]:
     """An enrollment event about one member, whose home org it names. As for every
     enrollment decision, a member whose record has not arrived yet is told once it does."""
-    return MemberRule(model, ENROLLMENT, _member, _home_org, **options)
+    options.setdefault("kind", "enrollment")
+    return MemberRule(model, ENROLLMENT, _member, home_org=_home_org, **options)
 
 
 def _nomination(model: type[E]) -> MemberRule[E]:
@@ -134,6 +139,7 @@ def _nomination(model: type[E]) -> MemberRule[E]:
         AWARDS,
         members=lambda e: e.state.member_ids,  # type: ignore[attr-defined]
         home_org=lambda e: e.state.home_org,  # type: ignore[attr-defined]
+        kind="nominations",
         known_only=True,
         exclude={"state": {"member_ids"}},
         org_names={"actor_org_name": lambda e: e.actor_org},  # type: ignore[attr-defined]
@@ -144,16 +150,18 @@ MEMBER_RULES: tuple[MemberRule[Any], ...] = (
     _enrollment(EnrollmentConfirmed, fields=_cancel_fields),
     _enrollment(EnrollmentWaitlisted, fields=_cancel_fields),
     _enrollment(EnrollmentRefused),
-    _enrollment(EnrollmentOffered, fields=_offer_fields),
+    # An offer lapses at its deadline: it passes quiet hours and the digest.
+    _enrollment(EnrollmentOffered, kind="offers", priority=Priority.critical, fields=_offer_fields),
     _enrollment(EnrollmentOfferExpired),
     # A member (or their cadre) who gave the place up knows it: only the owner's doing is news.
     _enrollment(EnrollmentCancelled, applies=lambda e: e.by in ("owner", "programme_cancelled")),
-    _enrollment(EnrollmentCompleted),
-    _enrollment(CertificateIssued),
+    _enrollment(EnrollmentCompleted, kind="learning"),
+    _enrollment(CertificateIssued, kind="learning"),
     MemberRule(
         HonourGranted,
         AWARDS,
         members=lambda e: e.member_ids,
+        kind="honours",
         known_only=True,  # the home org is the recipient's: a team may span orgs (and nodes)
         exclude={"member_ids": True},
         org_names={"granting_org_name": lambda e: e.granting_org},
