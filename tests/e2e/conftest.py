@@ -1,5 +1,6 @@
 """The federation under test: two nodes, each service its own OS process with its own
-PostgreSQL database, one real Kafka broker, one real SMTP server."""
+PostgreSQL database, one real Kafka broker, one real SMTP server, one real HTTP server (the
+SMS provider and the integrators' webhook receiver)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from deploy.local.federation import ROOTS, Federation, launch
+from deploy.local.http_sink import HttpSink
 from deploy.local.node import SERVICES, Node
 from deploy.local.smtp import SmtpSink
 from shared.kafka.connection import KafkaConnection
@@ -35,6 +37,7 @@ FAST_FAILOVER = {
 class RunningFederation:
     federation: Federation
     smtp: SmtpSink
+    http: HttpSink  # the SMS provider (POST /messages) and webhook receiver (any other path)
     kafka: KafkaConnection  # the admin: reads every topic, to check what crossed nodes
     keys_dir: Path
     database_urls: dict[str, dict[str, str]]
@@ -68,13 +71,20 @@ def running_federation(
     }
     with (
         SmtpSink() as smtp,
+        HttpSink() as http,
         launch(
             kafka_admin,
             work,
             smtp_port=smtp.port,
             partitions=3,
             database_urls=urls,
-            extra_env={**FAST_FAILOVER, "BIGSCHOOL_CLOCK_OFFSET_FILE": str(clock_file)},
+            extra_env={
+                **FAST_FAILOVER,
+                "BIGSCHOOL_CLOCK_OFFSET_FILE": str(clock_file),
+                "BIGSCHOOL_SMS_BASE_URL": http.url,
+                # The receiver listens on loopback, which webhooks refuse by default (SSRF).
+                "BIGSCHOOL_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+            },
             # Production-like: enrollment runs as two worker processes per node (shared
             # consumer groups, one relay lease), the rest as one.
             service_env={"enrollment": {"BIGSCHOOL_HTTP_WORKERS": "2"}},
@@ -83,6 +93,7 @@ def running_federation(
         yield RunningFederation(
             federation,
             smtp,
+            http,
             kafka_admin,
             work / "keys",
             urls,
