@@ -28,6 +28,7 @@ from deploy.local.federation import (
     Federation,
     launch,
 )
+from deploy.local.http_sink import HttpSink
 from deploy.local.kafka import LocalKafka
 from deploy.local.smtp import SmtpSink
 
@@ -206,6 +207,7 @@ def print_guide(federation: Federation, ids: dict[str, str], data: Path, kafka: 
         f"{kafka.data_dir / 'admin.password'}, node passwords in {data / 'kafka-secrets'}/"
     )
     print(f"E-mail: local SMTP server; every message is saved in {mail_dir}/")
+    print(f"SMS: local HTTP provider; every text is logged in {data / 'sms'}/requests.jsonl")
     for node_id, node in federation.nodes.items():
         print(f"\nNode {node_id} (root org {ROOTS[node_id]})")
         for service in ("enrollment", "awards", "notifications"):
@@ -293,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path(".data/demo"))
     parser.add_argument("--kafka-port", type=int, default=9092)
     parser.add_argument("--smtp-port", type=int, default=8025)
+    parser.add_argument("--sms-port", type=int, default=8026)
     args = parser.parse_args(argv)
     data: Path = args.data.resolve()
     if data.exists():
@@ -309,11 +312,14 @@ def main(argv: list[str] | None = None) -> int:
         with (
             LocalKafka(data / "kafka", args.kafka_port) as kafka,
             SmtpSink(port=args.smtp_port, mail_dir=data / "mail") as smtp,
+            # The local SMS provider: every text message is appended to sms/requests.jsonl.
+            HttpSink(port=args.sms_port, log_dir=data / "sms") as sms,
             launch(
                 kafka.admin,
                 data,
                 smtp_port=smtp.port,
                 ports=PORTS,
+                extra_env={"BIGSCHOOL_SMS_BASE_URL": sms.url},
                 progress=lambda msg: print(msg, flush=True),
             ) as federation,
         ):
