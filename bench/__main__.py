@@ -18,7 +18,10 @@ subtree with 1,000,000 members' snapshots), import (bench/roster.py: a 50,000-ro
 through the import job worker, beside COPY), facts (bench/award_facts.py: 200,000 enrollment
 events into the awards service's eligibility facts, beside raw consume of the same messages),
 nominations (bench/nominations.py: a round of 2,000 nominations filed at an enterprise node,
-endorsed there, veto-checked and reviewed at the superior scheme owner's node).
+endorsed there, veto-checked and reviewed at the superior scheme owner's node), notifications
+(bench/notifications.py: 5,000 decisions to inbox items and e-mails through the service's
+consumer and dispatcher, beside raw consume; a public notice fanned out to 20,000 members,
+beside a bulk INSERT of 20,000 inbox rows).
 The raw aiokafka limits (bench/raw.py) are measured once, first.
 Figures are compared with a before run (bench/results/before.json unless --before says
 otherwise): the end-to-end flow's goal is 10x the ratio recorded there.
@@ -58,6 +61,7 @@ SCENARIOS = (
     "import",
     "facts",
     "nominations",
+    "notifications",
 )
 
 
@@ -76,6 +80,8 @@ class Counts:
     import_rows: int
     facts: int
     nominations: int
+    notices: int
+    fanout_members: int
 
 
 FULL = Counts(
@@ -92,6 +98,8 @@ FULL = Counts(
     import_rows=50_000,
     facts=200_000,
     nominations=2_000,
+    notices=5_000,
+    fanout_members=20_000,
 )
 QUICK = Counts(
     raw=3_000,
@@ -107,6 +115,8 @@ QUICK = Counts(
     import_rows=2_000,
     facts=2_000,
     nominations=50,
+    notices=300,
+    fanout_members=2_000,
 )
 
 
@@ -139,6 +149,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("import-rows", "rows of the roster file imported (bench/roster.py)"),
         ("facts", "enrollment events ingested into awards facts (bench/award_facts.py)"),
         ("nominations", "nominations of the round through three levels (bench/nominations.py)"),
+        ("notices", "decisions through the notifications pipeline (bench/notifications.py)"),
+        ("fanout-members", "members a public notice fans out to (bench/notifications.py)"),
     ]:
         counts.add_argument(f"--{name}", type=int, help=help_text)
     parser.add_argument(
@@ -233,7 +245,7 @@ async def run_scenarios(args: argparse.Namespace, env: RunEnv, smtp: Any, report
         )
 
     # These need no raw Kafka limits (facts reads its own messages raw, in its own run).
-    if set(args.scenarios) - {"mail", "rollups", "import", "facts", "nominations"}:
+    if set(args.scenarios) - {"mail", "rollups", "import", "facts", "nominations", "notifications"}:
         from bench import raw
 
         async def limits() -> None:
@@ -315,6 +327,14 @@ async def run_scenarios(args: argparse.Namespace, env: RunEnv, smtp: Any, report
                 result = await nominations(env, c.nominations, min(args.concurrency, 16))
                 report.figures.extend(result.figures)
                 report.hops.extend(result.hops)
+                report.notes.extend(result.notes)
+
+        elif name == "notifications":
+            from bench.notifications import notifications
+
+            async def body() -> None:
+                result = await notifications(env, c.notices, c.fanout_members)
+                report.figures.extend(result.figures)
                 report.notes.extend(result.notes)
 
         else:  # flow

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import bench  # noqa: F401 (puts this checkout's services first on the import path)
 from deploy.local.smtp import SmtpSink
 from notifications.app import MIGRATIONS, create_app
-from notifications.domain.deliveries import Channel, Status, delivery_id
+from notifications.domain.deliveries import Channel, Status, new_delivery
 from notifications.mailer import Mailer
 from notifications.models import Delivery, Recipient
 from notifications.settings import NotificationsSettings
@@ -89,20 +89,15 @@ def _rows(messages: int, now: datetime) -> tuple[list[dict[str, Any]], list[dict
             }
         )
         deliveries.append(
-            {
-                "delivery_id": delivery_id(ce_id, member_id, Channel.email),
-                "ce_id": ce_id,
-                "event_type": EnrollmentConfirmed.ce_type,
-                "member_id": member_id,
-                "channel": Channel.email.value,
-                "data": event.model_dump(mode="json"),
-                "status": Status.pending.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "last_error": None,
-                "created_at": now,
-                "sent_at": None,
-            }
+            new_delivery(
+                ce_id=ce_id,
+                event_type=EnrollmentConfirmed.ce_type,
+                member_id=member_id,
+                channel=Channel.email,
+                data=event.model_dump(mode="json"),
+                home_org="bench-root",
+                now=now,
+            )
         )
     return recipients, deliveries
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from awards.models import MESSAGING, Proposal, ProposalStepRecord
 from shared.contracts import topics
-from shared.contracts.events import HonourGranted, MemberRegistered
+from shared.contracts.events import HonourGranted, MemberRegistered, ProposalEvaluated
 from shared.messaging.consumer import Outcome
 from shared.testing import FakeRecord, Staged, staged
 
@@ -103,8 +103,21 @@ async def test_submit_adopt_trial_assess_and_reward_by_the_tier_table(
     assert [s["step"] for s in body["steps"]] == ["submit", "adopt", "trial", "assess", "reward"]
     assert [s["actor"] for s in body["steps"]] == [member_id] + ["cadre-wang"] * 4
     assert body["steps"][1]["note"] == "Pilot it"
-    [(topic, ce_type, honour)] = await _outbox(app)
+    staged_events = await _outbox(app)
+    [(topic, ce_type, honour)] = [e for e in staged_events if e[0] == topics.AWARDS]
     assert (topic, ce_type) == (topics.AWARDS, HonourGranted.ce_type)
+    # The author is told of each step at their home node: node-local, never federation-wide.
+    told = [e for e in staged_events if e[0] != topics.AWARDS]
+    assert {topic for topic, _, _ in told} == {topics.members(NODE)}
+    assert {ce_type for _, ce_type, _ in told} == {ProposalEvaluated.ce_type}
+    assert [(e["step"], e["state"], e["member_id"]) for _, _, e in told] == [
+        ("adopt", "adopted", member_id),
+        ("trial", "in_trial", member_id),
+        ("assess", "assessed", member_id),
+        ("reward", "rewarded", member_id),
+    ]
+    assert told[0][2]["note"] == "Pilot it"
+    assert told[2][2]["benefit_fen"] == 30_000_000
     assert honour["honour_id"] == body["honour_id"]
     assert (honour["kind"], honour["scheme_kind"], honour["source_id"]) == (
         "proposal_reward",
@@ -135,7 +148,7 @@ async def test_submission_is_recorded_with_location_and_its_first_step(
     assert [(s["step"], s["from_state"], s["to_state"]) for s in body["steps"]] == [
         ("submit", None, "submitted")
     ]
-    assert await _outbox(app) == []  # nothing leaves the node before the reward
+    assert await _outbox(app) == []  # nothing is staged before a step of the evaluating org
 
 
 async def test_an_org_above_the_home_org_at_this_node_may_evaluate(client, bus, auth) -> None:
@@ -339,7 +352,8 @@ async def test_the_reward_reaches_the_authors_honours_record_at_their_home_node(
     await client.post(f"/proposals/{pid}/assess", json=assess, headers=cadre)
     rewarded = (await client.post(f"/proposals/{pid}/reward", headers=cadre)).json()
     async with app.state.runtime.db.reading() as session:
-        [row] = (await session.execute(select(MESSAGING.outbox))).all()
+        stmt = select(MESSAGING.outbox).where(MESSAGING.outbox.c.topic == topics.AWARDS)
+        [row] = (await session.execute(stmt)).all()
     headers = [(k, str(v).encode()) for k, v in json.loads(row.headers)]
     record = FakeRecord(row.topic, 0, 0, row.key.encode(), row.payload, headers)
 

@@ -146,9 +146,15 @@ async def test_the_inbox_needs_a_valid_token(node, api: httpx.AsyncClient) -> No
     assert (await api.get("/inbox", headers=bearer("not-a-jwt"))).status_code == 401
 
 
-async def test_a_token_without_a_member_has_no_inbox(node, api: httpx.AsyncClient) -> None:
+async def test_a_staff_token_reads_its_own_staff_inbox_and_a_bare_token_has_none(
+    node, api: httpx.AsyncClient
+) -> None:
+    await notified_member(node)  # a member's item: not the cadre's
     cadre = bearer(node.token(org="steel-rolling", roles=["cadre"]))
-    assert (await api.get("/inbox", headers=cadre)).status_code == 403
+    response = await api.get("/inbox", headers=cadre)
+    assert response.status_code == 200 and response.json()["items"] == []
+    nobody = bearer(node.token(org="steel-rolling", roles=[]))
+    assert (await api.get("/inbox", headers=nobody)).status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,9 @@ async def test_a_delivery_waits_for_an_unknown_recipient_and_goes_out_once_they_
 
     email = await node.delivery(member_id, "email")
     assert (email.status, email.attempts, email.last_error) == ("pending", 1, "RecipientUnknown")
-    assert email.next_attempt_at == node.clock.now() + timedelta(seconds=1)
+    # The first backoff: between half a second and a second (jittered).
+    wait = email.next_attempt_at - node.clock.now()
+    assert timedelta(seconds=0.5) <= wait <= timedelta(seconds=1)
     assert smtp_sink.messages == [] and await node.inbox(member_id) == []
 
     await node.add_member(member_id=member_id)
@@ -95,7 +97,8 @@ async def test_smtp_down_is_retried_with_backoff_and_logged_without_personal_dat
 
     email = await node.delivery(member.member_id, "email")
     assert (email.status, email.attempts) == ("pending", 2)
-    assert email.next_attempt_at == node.clock.now() + timedelta(seconds=2)
+    wait = email.next_attempt_at - node.clock.now()
+    assert timedelta(seconds=1) <= wait <= timedelta(seconds=2)  # the second, jittered
     log = await node.attempts(email.delivery_id)
     assert [(a.attempt, a.outcome, a.error_type) for a in log] == [
         (1, "deferred", "SMTPConnectError"),

@@ -17,7 +17,7 @@ import pytest
 
 from deploy.local.smtp import SmtpSink
 from notifications.service.planning import plan_event
-from notifications.service.rules import AWARDS, ENROLLMENT, RULES, rules_of
+from notifications.service.rules import AWARDS, ENROLLMENT, MEMBERS, RULES, rules_of
 from notifications.templates import TEMPLATES, VARIANTS
 from shared.contracts.base import Event
 from shared.contracts.envelope import envelope_for
@@ -29,6 +29,7 @@ from shared.contracts.events import (
     EnrollmentOfferExpired,
     NominationDecided,
     NominationReturned,
+    ProposalEvaluated,
     QualityArea,
 )
 from shared.contracts.events.nominations import NominationState
@@ -60,6 +61,23 @@ def offered(member_id: str, home_org: str = HOME) -> Event:
         offer_expires_at=datetime(2025, 3, 3, 6, 0, tzinfo=UTC),  # 14:00 in Shanghai
         programme_title=TITLE,
     )
+
+
+def evaluated(step: str, **fields: Any) -> Callable[..., Event]:
+    def make(member_id: str, home_org: str = HOME) -> Event:
+        return ProposalEvaluated(
+            proposal_id=str(uuid.uuid4()),
+            member_id=member_id,
+            home_org=home_org,
+            evaluating_org="steel",
+            title="Pre-heat the rolls",
+            step=step,
+            state={"reject": "rejected", "assess": "assessed"}[step],
+            at=AT,
+            **fields,
+        )
+
+    return make
 
 
 def expired(member_id: str, home_org: str = HOME) -> Event:
@@ -211,6 +229,21 @@ CASES: dict[str, Case] = {
             "en": ["Fed has decided", "is granted, with 1,000.00 yuan", "Outstanding safety"],
         },
     ),
+    "proposal_rejected": Case(
+        evaluated("reject", note="Already in place since 2024"),
+        MEMBERS,
+        subject={"zh": ["未被采纳", "Pre-heat the rolls"], "en": ["not adopted", "Pre-heat"]},
+        body={
+            "zh": ["Steel评审了您的合理化建议", "事由：Already in place since 2024"],
+            "en": ["Steel has evaluated your proposal", "Reason: Already in place since 2024"],
+        },
+    ),
+    "proposal_assessed": Case(
+        evaluated("assess", benefit_fen=30_000_000, note="Metered over three months"),
+        MEMBERS,
+        subject={"zh": ["效益已评定"], "en": ["Proposal assessed: Pre-heat the rolls"]},
+        body={"zh": ["300,000.00 元"], "en": ["at 300,000.00 yuan"]},
+    ),
     "nomination_rejected": Case(
         decided(granted=False),
         AWARDS,
@@ -231,8 +264,8 @@ def test_every_rule_has_a_message_in_both_languages_and_rides_its_consumer() -> 
             else [TEMPLATES[event_type]]
         )
         assert all(set(t) == {"zh", "en"} for t in templates), event_type
-        assert rule.consumer in (ENROLLMENT, AWARDS)
-    covered = {rule.event for rule in rules_of(ENROLLMENT)} | {r.event for r in rules_of(AWARDS)}
+        assert rule.consumer in (ENROLLMENT, AWARDS, MEMBERS)
+    covered = {rule.event for c in (ENROLLMENT, AWARDS, MEMBERS) for rule in rules_of(c)}
     assert {type(case.make(str(uuid.uuid4()))) for case in CASES.values()} <= covered
 
 

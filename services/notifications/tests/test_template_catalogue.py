@@ -50,7 +50,7 @@ def _catalogue() -> Iterator[tuple[str, dict[str, Any], dict[str, Template]]]:
 def _choosing(event_type: str, value: str) -> dict[str, Any]:
     """Sample data whose variant is `value` (found by trying the event's known keys)."""
     variant_of = VARIANTS[event_type][0]
-    for key in ("kind", "by"):
+    for key in ("kind", "by", "step"):
         data = {**SAMPLE, key: value}
         if variant_of(data) == value:
             return data

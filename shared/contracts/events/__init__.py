@@ -74,6 +74,7 @@ from shared.contracts.events.programmes import (
     ProgrammeWaitlistMoved,
     StatsSnapshot,
 )
+from shared.contracts.events.proposals import EvaluationStep, ProposalEvaluated
 from shared.contracts.events.schemes import (
     Benefit,
     Criteria,
@@ -111,6 +112,7 @@ __all__ = [
     "EnrollmentRejected",
     "EnrollmentRequested",
     "EnrollmentWaitlisted",
+    "EvaluationStep",
     "HeldHonour",
     "HonourEntry",
     "HonourGranted",
@@ -150,6 +152,7 @@ __all__ = [
     "ProgrammeChanged",
     "ProgrammePublished",
     "ProgrammeWaitlistMoved",
+    "ProposalEvaluated",
     "QualityArea",
     "Quota",
     "RefusalReason",

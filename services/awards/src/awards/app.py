@@ -35,6 +35,7 @@ from shared.contracts.events import (
     NoticePublished,
     ObjectionClosed,
     ObjectionSubmitted,
+    ProposalEvaluated,
     RoundChanged,
     SchemePublished,
 )
@@ -72,6 +73,8 @@ def create_app(settings: AwardsSettings | None = None, clock: Clock | None = Non
         ObjectionSubmitted,
         ObjectionClosed,
     )
+    # Node-local: a proposal's author told of each evaluation step (never leaves the node).
+    runtime.publishes("bigschool.node.{node}.members.v1", ProposalEvaluated)
     # Scheme owner: raises the stipend payments due, on the service's clock.
     stipend_payments = StipendPayments(runtime.db, ctx)
     runtime.run_in_background(stipend_payments.run)

@@ -64,8 +64,10 @@ async def test_the_whole_lifecycle_commits_the_reward_with_its_honour(pg_awards,
     assert [s["seq"] for s in final["steps"]] == [1, 2, 3, 4, 5]
     async with pg_awards.state.runtime.db.reading() as session:
         rows = (await session.execute(select(MESSAGING.outbox))).all()
-    [row] = rows
+    [row] = [r for r in rows if r.topic == topics.AWARDS]
     assert (row.topic, row.key) == (topics.AWARDS, pid)
+    # And the author told of each of the four steps, on the node-local members topic.
+    assert sorted(r.key for r in rows if r.topic != topics.AWARDS) == [pid] * 4
     assert dict(json.loads(row.headers))["ce_type"] == HonourGranted.ce_type
     assert json.loads(row.payload)["amount_fen"] == 300_000
 

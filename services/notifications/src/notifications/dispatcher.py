@@ -6,7 +6,8 @@ A pipeline of three stages, each in its own short transactions:
    being sent, as soon as fewer than `dispatch_concurrency` deliveries wait for a worker;
 2. `dispatch_concurrency` workers each take one delivery at a time: a recipient not known
    yet (the member record travels on another topic) → retried with backoff; in-app → ready
-   to record; e-mail → sent over one of the Mailer's pooled SMTP connections. Nothing is
+   to record; e-mail → sent over one of the Mailer's pooled SMTP connections, SMS → POSTed
+   to the provider over pooled HTTP connections (`channels/`). Nothing is
    started once its claim's budget is spent (well before the lease ends, so no other
    dispatcher can have the row): it is due again when the lease ends;
 3. finished deliveries are recorded in groups, one transaction per group: the status
@@ -18,7 +19,7 @@ A pipeline of three stages, each in its own short transactions:
 It wakes when any transaction of this service commits (a consumer added deliveries) and
 otherwise looks every `dispatch_poll_seconds`. A fault outside a delivery (the database is
 down) is logged and the loop carries on after a pause: it never dies. Cancelled, it stops its
-workers, records what they finished and closes its SMTP connections.
+workers, records what they finished and closes its SMTP and HTTP connections.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass
 
+from notifications.channels import Outgoing, Sender, senders
 from notifications.domain.deliveries import Channel
-from notifications.mailer import LeaseOver, Mailer, is_permanent
+from notifications.mailer import Mailer
 from notifications.metrics import DELIVERY_ATTEMPTS, DISPATCH_ERRORS
 from notifications.models import Delivery, Recipient
 from notifications.service.context import Context
 from notifications.service.dispatching import (
     SENT,
-    SKIPPED,
     Finished,
     Result,
     claim_due,
@@ -45,7 +46,8 @@ from notifications.service.dispatching import (
     recipients_of,
     record_results,
 )
-from notifications.templates import Rendered, language_of, render
+from notifications.service.template_overrides import OverrideCache
+from notifications.templates import Rendered, language_of
 from shared.db import CommitSignal, Database
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ class Dispatcher:
         self.db = db
         self.ctx = ctx
         self.mailer = mailer
+        self.senders: dict[str, Sender] = senders(ctx.settings, mailer)
+        self.templates = OverrideCache(db, ctx)
         settings = ctx.settings
         self.batch_size = settings.dispatch_batch_size
         self.poll_seconds = settings.dispatch_poll_seconds
@@ -79,7 +83,8 @@ class Dispatcher:
         # Stop starting sends well before the lease ends, so no other dispatcher takes a row
         # this one is still working on.
         lease = settings.dispatch_lease_seconds
-        self.round_budget = max(lease - 2 * settings.smtp_timeout_seconds, lease / 2)
+        send_timeout = max(settings.smtp_timeout_seconds, settings.sms_timeout_seconds)
+        self.round_budget = max(lease - 2 * send_timeout, lease / 2)
         self.last_error: str | None = None
         self._wake = CommitSignal(db)
         self._room = asyncio.Event()  # set when fewer than `concurrency` claimed rows wait
@@ -166,7 +171,8 @@ class Dispatcher:
             await asyncio.wait_for(recorder, STOP_RECORD_SECONDS)
         except Exception as exc:  # a timeout or a database fault: the lease covers them
             log.warning("dispatcher: stopped without recording (%s)", type(exc).__name__)
-        await self.mailer.close()
+        for sender in self.senders.values():
+            await sender.close()
 
     # -- one batch, start to end (tests and tools; `run` overlaps the stages) ---------------
     async def dispatch_once(self) -> int:
@@ -244,8 +250,8 @@ class Dispatcher:
             return None  # due again when its lease ends
         if recipient is None:
             return _finished(delivery, failed_with("RecipientUnknown"))
-        try:
-            message = render(delivery.event_type, recipient.language, delivery.data, recipient.name)
+        try:  # the override of the recipient's org (or an ancestor's), else the default
+            message = await self.templates.render(delivery, recipient)
         except Exception as exc:  # a template fault must not stop the other deliveries
             log.exception("delivery %s: rendering failed", delivery.delivery_id)
             return _finished(delivery, failed_with(type(exc).__name__))
@@ -258,25 +264,18 @@ class Dispatcher:
         self, claimed: Claimed, recipient: Recipient, message: Rendered
     ) -> Result | None:
         delivery = claimed.delivery
-        if delivery.channel != Channel.email:
+        sender = self.senders.get(delivery.channel)
+        if sender is None:
             return failed_with("UnsupportedChannel")
-        if not recipient.email:
-            return SKIPPED
-        try:
-            mail = self.mailer.compose(
-                delivery_id=delivery.delivery_id,
-                to=recipient.email,
-                message=message,
-                language=language_of(recipient.language),
-                at=self.ctx.clock.now(),
-            )
-            await self.mailer.send(mail, deadline=claimed.deadline)
-        except LeaseOver:
-            return None  # waited too long for a connection: due again when its lease ends
-        except Exception as exc:  # whatever SMTP or the address did: log the type, not values
-            log.warning("delivery %s: e-mail failed (%s)", delivery.delivery_id, type(exc).__name__)
-            return failed_with(type(exc).__name__, permanent=is_permanent(exc))
-        return SENT
+        outgoing = Outgoing(
+            delivery_id=delivery.delivery_id,
+            recipient=recipient,
+            message=message,
+            language=language_of(recipient.language),
+            at=self.ctx.clock.now(),
+            deadline=claimed.deadline,
+        )
+        return await sender.send(outgoing)
 
 
 def _finished(delivery: Delivery, result: Result, inbox: Rendered | None = None) -> Finished:

@@ -1,5 +1,5 @@
 """The notifications service's errors: each carries its HTTP status (rendered as problem JSON)."""
 
-from shared.web.problems import Forbidden, NotFound, Problem, Unprocessable
+from shared.web.problems import Conflict, Forbidden, NotFound, Problem, Unprocessable
 
-__all__ = ["Forbidden", "NotFound", "Problem", "Unprocessable"]
+__all__ = ["Conflict", "Forbidden", "NotFound", "Problem", "Unprocessable"]

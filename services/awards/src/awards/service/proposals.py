@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +39,13 @@ from awards.service.context import Context
 from awards.service.proposal_tiers import effective_tiers
 from shared.auth import Principal
 from shared.contracts import topics
-from shared.contracts.events import BenefitKind, HonourGranted, HonourKind, SchemeKind
+from shared.contracts.events import (
+    BenefitKind,
+    HonourGranted,
+    HonourKind,
+    ProposalEvaluated,
+    SchemeKind,
+)
 
 # One honour per proposal: its id follows from the proposal's, whoever computes it.
 _HONOURS = uuid.UUID("6f1c3c52-5d0e-4c84-9a8e-2b1f0d6c7a11")
@@ -125,6 +132,27 @@ async def _record(
             benefit_fen=taken.benefit_fen,
             reward_fen=taken.reward_fen,
         )
+    )
+    if taken.step is not ProposalStep.submit:
+        await ctx.outbox.stage(
+            session, _evaluated(proposal, taken, now), topic=topics.members(ctx.node_id)
+        )
+
+
+def _evaluated(proposal: Proposal, taken: StepTaken, at: datetime) -> ProposalEvaluated:
+    """What the author is told of a step (their notifications service, same node)."""
+    return ProposalEvaluated(
+        proposal_id=proposal.proposal_id,
+        member_id=proposal.author_id,
+        home_org=proposal.home_org,
+        evaluating_org=proposal.evaluating_org,
+        title=proposal.title,
+        step=taken.step.value,
+        state=taken.to_state.value,
+        note=taken.note or "",
+        benefit_fen=taken.benefit_fen,
+        reward_fen=taken.reward_fen,
+        at=at,
     )
 
 

@@ -4,9 +4,8 @@ from fastapi import APIRouter
 
 from notifications import repository
 from notifications.api.deps import Ctx, Db
-from notifications.errors import Forbidden
-from notifications.schemas import InboxItemOut, InboxPage
-from notifications.service.inbox import mark_read
+from notifications.schemas import InboxItemOut, InboxPage, ReadAllOut, UnreadOut
+from notifications.service.inbox import mark_all_read, mark_read, recipient_of
 from shared.auth import Principal
 from shared.auth.dependencies import CurrentPrincipal
 from shared.web.cursor import decode_position, encode_position
@@ -17,13 +16,12 @@ router = APIRouter(prefix="/inbox", tags=["inbox"])
 
 
 def member_of(who: Principal) -> str:
-    """The inbox is the calling member's own: a token without `member_id` has none."""
-    if who.member_id is None:
-        raise Forbidden("a member token is required")
-    return who.member_id
+    """The inbox is the caller's own: a member's, or a staff account's (cadres, reviewers and
+    admins read their "needs action" notices the same way)."""
+    return recipient_of(who)
 
 
-@router.get("", response_model=InboxPage, summary="The calling member's inbox, newest first")
+@router.get("", response_model=InboxPage, summary="The caller's inbox, newest first")
 async def list_inbox(
     who: CurrentPrincipal,
     db: Db,
@@ -42,6 +40,21 @@ async def list_inbox(
         next_cursor=encode_position(last.created_at, last.item_id) if last else None,
         unread=unread,
     )
+
+
+@router.get("/unread", response_model=UnreadOut, summary="How many of your items are unread")
+async def unread(who: CurrentPrincipal, db: Db) -> UnreadOut:
+    member_id = member_of(who)
+    async with db.reading() as session:
+        return UnreadOut(unread=await repository.unread_count(session, member_id))
+
+
+@router.post("/read-all", response_model=ReadAllOut, summary="Mark all your items read")
+async def read_all(who: CurrentPrincipal, ctx: Ctx, db: Db) -> ReadAllOut:
+    member_id = member_of(who)
+    async with db.transaction() as session:
+        marked = await mark_all_read(session, ctx, member_id)
+    return ReadAllOut(marked=marked)
 
 
 @router.post("/{item_id}/read", response_model=InboxItemOut, summary="Mark one of your items read")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 # Fixed forever: delivery ids (and so e-mail Message-IDs) are derived from it.
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:bigschool:notifications:delivery")
@@ -35,6 +38,10 @@ class Status(StrEnum):
     sent = "sent"
     skipped = "skipped"
     failed = "failed"
+    # Held for the member's daily digest (the dispatcher claims only `pending`), then
+    # `digested`: told in the digest e-mail (service/digest.py).
+    digest = "digest"
+    digested = "digested"
 
 
 class AttemptOutcome(StrEnum):
@@ -44,6 +51,7 @@ class AttemptOutcome(StrEnum):
     skipped = "skipped"
     deferred = "deferred"  # retried later with backoff
     failed = "failed"  # gave up: the delivery is `failed`
+    retried = "retried"  # not a send: support staff made a failed delivery pending again
 
 
 def delivery_id(ce_id: str, member_id: str, channel: Channel) -> str:
@@ -51,12 +59,48 @@ def delivery_id(ce_id: str, member_id: str, channel: Channel) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{ce_id}:{member_id}:{channel.value}"))
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait after the `attempts`-th failed attempt: 1 s, 2 s, 4 s … capped at five minutes."""
+def new_delivery(
+    *,
+    ce_id: str,
+    event_type: str,
+    member_id: str,
+    channel: Channel,
+    data: dict[str, Any],
+    home_org: str | None,
+    now: datetime,
+    status: Status = Status.pending,
+    due: datetime | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The row of a delivery not attempted yet, due at `due` (default: now); `extra` for the
+    columns some deliveries set (lane, fallback_of)."""
+    return {
+        "delivery_id": delivery_id(ce_id, member_id, channel),
+        "ce_id": ce_id,
+        "event_type": event_type,
+        "member_id": member_id,
+        "channel": channel.value,
+        "data": data,
+        "status": status.value,
+        "attempts": 0,
+        "next_attempt_at": due or now,
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+        "home_org": home_org,  # whose cadres read this delivery's log and may retry it
+        **extra,
+    }
+
+
+def backoff(attempts: int, *, rand: Callable[[], float] = random.random) -> timedelta:
+    """Wait after the `attempts`-th failed attempt: the ceiling doubles from 1 s (1, 2, 4 …,
+    capped at five minutes) and the wait is drawn between half the ceiling and the ceiling
+    ("equal jitter"): deliveries that failed together (SMTP down) do not all come back in
+    the same instant, yet none is retried sooner than half its step. `rand` gives [0, 1)."""
     exponent = max(attempts - 1, 0)
-    if exponent >= 16:  # 2**16 s is far beyond the cap; skip the big number
-        return BACKOFF_CAP
-    return min(timedelta(seconds=2**exponent), BACKOFF_CAP)
+    # 2**16 s is far beyond the cap: skip the big number.
+    ceiling = BACKOFF_CAP if exponent >= 16 else min(timedelta(seconds=2**exponent), BACKOFF_CAP)
+    return ceiling / 2 + ceiling / 2 * min(max(rand(), 0.0), 1.0)
 
 
 def message_id(delivery: str, node_id: str) -> str:
@@ -80,15 +124,17 @@ def settle(
     max_attempts: int,
     now: datetime,
     permanent: bool = False,
+    rand: Callable[[], float] = random.random,
 ) -> Transition:
     """`outcome` is what the attempt achieved: sent, skipped, or deferred (it failed).
 
-    A failure is retried after `backoff(attempt)` until `max_attempts` is reached, or given up
-    at once when it is `permanent` (the server refused the address for good)."""
+    A failure is retried after `backoff(attempt)` (jittered by `rand`) until `max_attempts`
+    is reached, or given up at once when it is `permanent` (the server refused the address
+    for good)."""
     if outcome is AttemptOutcome.sent:
         return Transition(Status.sent, outcome, now)
     if outcome is AttemptOutcome.skipped:
         return Transition(Status.skipped, outcome, now)
     if permanent or attempt >= max_attempts:
         return Transition(Status.failed, AttemptOutcome.failed, now)
-    return Transition(Status.pending, AttemptOutcome.deferred, now + backoff(attempt))
+    return Transition(Status.pending, AttemptOutcome.deferred, now + backoff(attempt, rand=rand))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from notifications.models.base import Base
 from shared.db import UTCDateTime
+
+LANE_SINGLE = 0  # one event's notices: a seat offer, a decision
+LANE_BULK = 1  # a public notice's fan-out to a subtree
 
 
 class Delivery(Base):
@@ -21,6 +24,18 @@ class Delivery(Base):
         UniqueConstraint("ce_id", "member_id", "channel"),
         # The dispatcher's question: which pending rows are due?
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        # Support's delivery log of an org, newest first, all or by status (failed ones).
+        Index("ix_deliveries_home_org_created", "home_org", "created_at", "delivery_id"),
+        Index("ix_deliveries_home_org_status", "home_org", "status", "created_at", "delivery_id"),
+        # The same per lane (see LANE_*), due first: each lane's claim is a short index range.
+        Index(
+            "ix_deliveries_lane_due",
+            "lane",
+            "next_attempt_at",
+            "delivery_id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     delivery_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -36,6 +51,13 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The recipient's home org when the notice was planned: whose cadres read its log and
+    # may retry it (None only for rows planned before the column existed without a recipient).
+    home_org: Mapped[str | None] = mapped_column(String(64))
+    # Single messages (LANE_SINGLE) are claimed before a public notice's fan-out (LANE_BULK).
+    lane: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Planned because the delivery on another channel failed (or could not be sent): its id.
+    fallback_of: Mapped[str | None] = mapped_column(String(36))
 
 
 class DeliveryAttempt(Base):
@@ -50,3 +72,5 @@ class DeliveryAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(16))
     error_type: Mapped[str | None] = mapped_column(String(200))
+    # The attempt gave up and the notice fell back to this delivery on the next channel.
+    fallback_to: Mapped[str | None] = mapped_column(String(36))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import ceil
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import repository
 from notifications.domain.deliveries import AttemptOutcome, Status, settle
 from notifications.models import Delivery, Recipient
+from notifications.models.deliveries import LANE_BULK, LANE_SINGLE
 from notifications.service.context import Context
+from notifications.service.fallback import GaveUp, gives_up, plan_fallbacks
+from notifications.service.preferences import preferred_languages, with_preferred_languages
 from notifications.templates import Rendered
 
 
@@ -30,10 +34,18 @@ class Result:
     outcome: AttemptOutcome
     error_type: str | None = None
     permanent: bool = False
+    # Skipped because this channel cannot reach the member: their next channel is tried.
+    falls_back: bool = False
 
 
 SENT = Result(AttemptOutcome.sent)
 SKIPPED = Result(AttemptOutcome.skipped)
+
+
+def unreachable(reason: str) -> Result:
+    """Skipped, as this channel cannot reach the member (no phone number, no SMS on this
+    node): the notice falls back to the next channel they allow."""
+    return Result(AttemptOutcome.skipped, reason, falls_back=True)
 
 
 def failed_with(error_type: str, *, permanent: bool = False) -> Result:
@@ -41,12 +53,28 @@ def failed_with(error_type: str, *, permanent: bool = False) -> Result:
 
 
 async def claim_due(session: AsyncSession, ctx: Context, limit: int) -> list[Delivery]:
-    """Take up to `limit` due deliveries, oldest first, for the length of the lease."""
+    """Take up to `limit` due deliveries for the length of the lease, longest due first per
+    lane: the single lane (one event's notices: a seat offer) first, the bulk lane (a public
+    notice's fan-out) what it leaves. While bulk rows wait, `dispatch_bulk_share` of the batch
+    is theirs, so a fan-out keeps moving under a steady stream of single messages; a single
+    message planned during a fan-out of any size is taken by the next claim."""
     now = ctx.clock.now()
-    batch = await repository.due_deliveries(session, now=now, limit=limit)
-    if batch:
-        lease = timedelta(seconds=ctx.settings.dispatch_lease_seconds)
-        await repository.postpone(session, [d.delivery_id for d in batch], now + lease)
+    lease_end = now + timedelta(seconds=ctx.settings.dispatch_lease_seconds)
+
+    async def take(lane: int, count: int) -> list[Delivery]:
+        if count <= 0:
+            return []
+        rows = await repository.due_deliveries(session, now=now, limit=count, lane=lane)
+        if rows:  # leased at once: the next look in this transaction does not see them again
+            await repository.postpone(session, [d.delivery_id for d in rows], lease_end)
+        return rows
+
+    reserved = min(ceil(limit * ctx.settings.dispatch_bulk_share), limit - 1)
+    single = await take(LANE_SINGLE, limit - reserved)
+    bulk = await take(LANE_BULK, limit - len(single))
+    batch = single + bulk
+    if len(single) == limit - reserved:  # more single ones may wait: the unused share is theirs
+        batch += await take(LANE_SINGLE, limit - len(batch))
     return batch
 
 
@@ -64,8 +92,10 @@ class Finished:
 async def recipients_of(
     session: AsyncSession, deliveries: Sequence[Delivery]
 ) -> dict[str, Recipient]:
-    """The recipients of a claimed batch, in one query; a member not known yet is missing."""
-    return await repository.recipients_by_id(session, {d.member_id for d in deliveries})
+    """The recipients of a claimed batch, in one query; a member not known yet is missing.
+    A language the member chose in their preferences overrides the member record's."""
+    found = await repository.recipients_by_id(session, {d.member_id for d in deliveries})
+    return with_preferred_languages(found, await preferred_languages(session, found))
 
 
 async def record_results(
@@ -81,6 +111,7 @@ async def record_results(
     attempts: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
     statuses: list[Status | None] = []
+    gave_up: list[GaveUp] = []
     for done in finished:
         row = rows.get(done.delivery_id)
         if row is None or row["status"] != Status.pending:
@@ -93,6 +124,9 @@ async def record_results(
         if done.inbox is not None and change["status"] == Status.sent:
             items.append(_inbox_item(row, done.inbox, now))
         statuses.append(Status(change["status"]))
+        if gives_up(Status(change["status"]), done.result):
+            gave_up.append(GaveUp(done.delivery_id, done.channel, attempt))
+    await plan_fallbacks(session, ctx, gave_up, now)  # the same transaction as the failure
     await repository.settle_deliveries(session, changes, attempts)
     await repository.insert_inbox_items(session, items)
     return statuses
@@ -124,6 +158,7 @@ def _settle(
         "at": now,
         "outcome": transition.outcome.value,
         "error_type": result.error_type,
+        "fallback_to": None,  # set by plan_fallbacks when it gives up
     }
     return change, log_line
 

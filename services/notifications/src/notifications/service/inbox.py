@@ -1,13 +1,28 @@
-"""The member's in-app inbox."""
+"""The in-app inbox of a recipient: a member, or a staff account (domain/staff.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import repository
-from notifications.errors import NotFound
+from notifications.domain.staff import staff_recipient_id
+from notifications.errors import Forbidden, NotFound
 from notifications.models import InboxItem
 from notifications.service.context import Context
+from shared.auth import Principal, Role
+
+# Who acts on "needs action" notices: their inbox is found from their token alone.
+STAFF_ROLES = (Role.cadre, Role.reviewer, Role.admin)
+
+
+def recipient_of(who: Principal) -> str:
+    """The caller's recipient id: a member's own id, or for a staff token without one the id
+    derived from its org and subject. Any other token has no inbox."""
+    if who.member_id is not None:
+        return who.member_id
+    if who.has(*STAFF_ROLES):
+        return staff_recipient_id(who.org, who.sub)
+    raise Forbidden("a member or staff token is required")
 
 
 async def mark_read(session: AsyncSession, ctx: Context, member_id: str, item_id: str) -> InboxItem:
@@ -18,3 +33,8 @@ async def mark_read(session: AsyncSession, ctx: Context, member_id: str, item_id
     if item.read_at is None:
         item.read_at = ctx.clock.now()
     return item
+
+
+async def mark_all_read(session: AsyncSession, ctx: Context, member_id: str) -> int:
+    """Every unread item read now (those already read keep their time); how many changed."""
+    return await repository.mark_all_read(session, member_id, ctx.clock.now())

@@ -3,16 +3,20 @@ record of the event, before anything is sent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import repository
-from notifications.domain.deliveries import Channel, Status, delivery_id
+from notifications.domain.deliveries import Channel, Status, new_delivery
+from notifications.domain.preferences import planned_first
 from notifications.models import Delivery
+from notifications.service import catalogue
 from notifications.service.context import Context
+from notifications.service.preferences import kind_of, preferences_of_many
 from notifications.service.rules import rule_for
 from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope
@@ -21,8 +25,35 @@ from shared.orgs.directory import UnknownOrg
 
 MemberDecision = EnrollmentConfirmed | EnrollmentWaitlisted | EnrollmentRefused
 
-# Every member-facing channel this node runs today; SMS and webhooks will join here.
-MEMBER_CHANNELS = (Channel.email, Channel.inapp)
+
+@dataclass(frozen=True)
+class Slot:
+    """One delivery of a notice to a recipient: its channel, and whether it is due at `at`
+    (`pending`) or held for the digest at `at` (`digest`)."""
+
+    channel: Channel
+    status: Status
+    at: datetime
+
+
+async def slots_of_many(
+    session: AsyncSession, ctx: Context, members: Sequence[tuple[str, str]], event_type: str
+) -> dict[str, list[Slot]]:
+    """For each (member id, home org) of a batch, the deliveries of a notice of `event_type`
+    planned now: the in-app item and the first message channel their preferences allow for
+    its kind (the next ones are fallbacks; a critical notice uses them all at once), in-app
+    at once, e-mail and SMS after their quiet hours or in their digest (`Preferences.timing`;
+    critical notices pass both). A few queries per batch, none per member."""
+    kind = kind_of(event_type)
+    preferences = await preferences_of_many(session, ctx, members)
+    now = ctx.clock.now()
+    return {
+        member_id: [
+            Slot(channel, *prefs.timing(channel, kind.priority, now))
+            for channel in planned_first(prefs.channels_for(kind.name), kind.priority)
+        ]
+        for member_id, prefs in preferences.items()
+    }
 
 
 async def lives_here(session: AsyncSession, ctx: Context, org_id: str) -> bool:
@@ -56,6 +87,7 @@ async def plan_event(session: AsyncSession, ctx: Context, event: Event, envelope
         return 0
     data = event.model_dump(mode="json", exclude=dict(rule.exclude) or None)
     data.update(rule.fields(ctx, event))
+    data.update(await catalogue.titles(session, data))  # a programme or scheme named by id
     for name, org_of in rule.org_names.items():
         org = await ctx.orgs.get(org_of(event), session)
         if org is not None:
@@ -89,10 +121,13 @@ async def plan_notices(
     redelivered event adds none: the key is (event, member, channel))."""
     if is_stale(ctx, envelope):
         return 0
+    hosted = [(m, org) for m, org in dict.fromkeys(audience) if await lives_here(session, ctx, org)]
+    slots = await slots_of_many(session, ctx, hosted, envelope.type) if hosted else {}
+    now = ctx.clock.now()
     rows = [
-        row
-        for member_id, home_org in audience
-        for row in await member_deliveries(session, ctx, envelope, member_id, home_org, data)
+        _row(envelope, member_id, home_org, data, slot, now)
+        for member_id, home_org in hosted
+        for slot in slots[member_id]
     ]
     if not rows:
         return 0
@@ -107,25 +142,31 @@ async def member_deliveries(
     home_org: str,
     data: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """The pending deliveries of one event to one member, one per channel — none when the
+    """The deliveries of one event to one member, one per channel they allow — none when the
     member's home org is another node's (their own node tells them)."""
     if not await lives_here(session, ctx, home_org):
         return []
+    slots = await slots_of_many(session, ctx, [(member_id, home_org)], envelope.type)
     now = ctx.clock.now()
-    return [
-        {
-            "delivery_id": delivery_id(envelope.id, member_id, channel),
-            "ce_id": envelope.id,
-            "event_type": envelope.type,
-            "member_id": member_id,
-            "channel": channel.value,
-            "data": data,
-            "status": Status.pending.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": None,
-            "created_at": now,
-            "sent_at": None,
-        }
-        for channel in MEMBER_CHANNELS
-    ]
+    return [_row(envelope, member_id, home_org, data, s, now) for s in slots[member_id]]
+
+
+def _row(
+    envelope: Envelope,
+    member_id: str,
+    home_org: str,
+    data: dict[str, Any],
+    slot: Slot,
+    now: datetime,
+) -> dict[str, Any]:
+    return new_delivery(
+        ce_id=envelope.id,
+        event_type=envelope.type,
+        member_id=member_id,
+        channel=slot.channel,
+        data=data,
+        home_org=home_org,
+        now=now,
+        status=slot.status,
+        due=slot.at,
+    )

@@ -38,7 +38,9 @@ from shared.contracts.events import (
     EnrollmentWaitlisted,
     HonourGranted,
     NominationDecided,
+    NominationFiled,
     NominationReturned,
+    ProposalEvaluated,
 )
 from shared.links import LinkSigner
 from shared.timezones import zone
@@ -48,6 +50,7 @@ E = TypeVar("E", bound=Event)
 # The consumers whose routes carry member notices (consumers.py builds their routes).
 ENROLLMENT = "enrollment_events"
 AWARDS = "honours"
+MEMBERS = "recipients"  # the node-local members topic: news that never leaves the node
 
 DEADLINE_FORMAT = "%Y-%m-%d %H:%M"  # in the federation's time zone
 
@@ -155,8 +158,9 @@ MEMBER_RULES: tuple[MemberRule[Any], ...] = (
     _enrollment(EnrollmentOfferExpired),
     # A member (or their cadre) who gave the place up knows it: only the owner's doing is news.
     _enrollment(EnrollmentCancelled, applies=lambda e: e.by in ("owner", "programme_cancelled")),
-    _enrollment(EnrollmentCompleted, kind="learning"),
-    _enrollment(CertificateIssued, kind="learning"),
+    # Good news that keeps: it may wait for the member's daily digest.
+    _enrollment(EnrollmentCompleted, kind="learning", priority=Priority.low),
+    _enrollment(CertificateIssued, kind="learning", priority=Priority.low),
     MemberRule(
         HonourGranted,
         AWARDS,
@@ -166,8 +170,20 @@ MEMBER_RULES: tuple[MemberRule[Any], ...] = (
         exclude={"member_ids": True},
         org_names={"granting_org_name": lambda e: e.granting_org},
     ),
+    # The nominees learn they were nominated (the notice names the scheme by its title).
+    _nomination(NominationFiled),
     _nomination(NominationReturned),
     _nomination(NominationDecided),
+    # Each evaluation step of a member's proposal; the reward itself is an honour (above).
+    MemberRule(
+        ProposalEvaluated,
+        MEMBERS,
+        _member,
+        home_org=_home_org,
+        kind="proposals",
+        applies=lambda e: e.step != "reward",
+        org_names={"evaluating_org_name": lambda e: e.evaluating_org},
+    ),
 )
 
 RULES: dict[str, MemberRule[Any]] = {rule.event.ce_type: rule for rule in MEMBER_RULES}
