@@ -43,6 +43,15 @@ class ReceivedRequest:
         return json.loads(self.body)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client dropping its kept-alive connection (at shutdown, say) is not news.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class HttpSink:
     """HTTP server on ``host:port`` (port 0 = a free one) in a background thread; every
     request is answered ``200 {"id": n}`` unless a scripted status is due."""
@@ -54,7 +63,7 @@ class HttpSink:
         self._requests: list[ReceivedRequest] = []
         self._script: deque[int] = deque()
         self._cond = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -63,8 +72,7 @@ class HttpSink:
             return self
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.port), _handler_for(self))
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
