@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,11 @@ class RunningFederation:
         """Move every service's clock forward (it re-reads the file when it changes)."""
         current = float(self.clock_file.read_text() or 0) if self.clock_file.exists() else 0.0
         self.clock_file.write_text(str(current + seconds))
+
+    def now(self) -> datetime:
+        """What every service's clock says now (ahead of the wall clock by the offset)."""
+        offset = float(self.clock_file.read_text() or 0) if self.clock_file.exists() else 0.0
+        return datetime.now(UTC) + timedelta(seconds=offset)
 
     def node(self, node_id: str) -> Node:
         return self.federation.nodes[node_id]

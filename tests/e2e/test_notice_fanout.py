@@ -31,12 +31,6 @@ OFFERED = 60  # single messages, one every SEND_GAP while the notice fans out
 SEND_GAP = 0.25
 
 
-def _now(fed: RunningFederation) -> datetime:
-    """The services' time: other tests may have moved their clock (stale news is dropped)."""
-    offset = float(fed.clock_file.read_text() or 0) if fed.clock_file.exists() else 0.0
-    return datetime.now(UTC) + timedelta(seconds=offset)
-
-
 def _register_org(fed: RunningFederation, org_id: str) -> None:
     """A grassroots org of the enterprise node's own: its subtree holds only this test's
     members, so no other test's member is told of the notice."""
@@ -134,12 +128,12 @@ async def _publish_all(
     producer = AIOKafkaProducer(**fed.kafka.aiokafka(), enable_idempotence=True)
     await producer.start()
     try:
-        notice = _notice(org, _now(fed))
+        notice = _notice(org, fed.now())
         source = f"bigschool/{NODE}/awards"
-        await _publish(producer, topics.inbox(NODE), notice, source, _now(fed))
+        await _publish(producer, topics.inbox(NODE), notice, source, fed.now())
         published: dict[str, datetime] = {}
         for member_id in offered:
-            at = _now(fed)
+            at = fed.now()
             ce_id = await _publish(
                 producer,
                 topics.ENROLLMENT,

@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,7 +24,6 @@ from shared.contracts import topics
 from shared.contracts.base import Event
 from shared.contracts.envelope import envelope_for
 from shared.contracts.events import EnrollmentOffered
-from shared.kafka.connection import KafkaConnection
 from tests.e2e.conftest import RunningFederation
 from tests.e2e.helpers import messages_to, new_members, wait_until
 
@@ -33,8 +32,8 @@ pytestmark = pytest.mark.e2e
 HOOK_PATH = "/hooks/integrator"
 
 
-def offer_to(member: dict[str, Any]) -> EnrollmentOffered:
-    now = datetime.now(UTC)
+def offer_to(fed: RunningFederation, member: dict[str, Any]) -> EnrollmentOffered:
+    now = fed.now()  # earlier tests may have moved the services' clocks ahead
     return EnrollmentOffered(
         enrollment_id=str(uuid.uuid4()),
         programme_id=str(uuid.uuid4()),
@@ -48,10 +47,11 @@ def offer_to(member: dict[str, Any]) -> EnrollmentOffered:
     )
 
 
-def produce(kafka: KafkaConnection, event: Event, event_id: str, times: int) -> None:
+def produce(fed: RunningFederation, event: Event, event_id: str, times: int) -> None:
     """The same message (same ce_id) `times` times, as a producer retrying would."""
+    kafka = fed.kafka
     envelope = envelope_for(
-        event, source="bigschool/zj/enrollment", at=datetime.now(UTC), event_id=event_id
+        event, source="bigschool/zj/enrollment", at=fed.now(), event_id=event_id
     )
 
     async def run() -> None:
@@ -96,9 +96,9 @@ def test_an_event_delivered_three_times_tells_each_channel_once(
         "/preferences/me", json={"channels": {"offers": ["inapp", "sms", "email"]}}
     )
     assert response.status_code == 200, response.text
-    event, event_id = offer_to(member), str(uuid.uuid4())
+    event, event_id = offer_to(fed, member), str(uuid.uuid4())
 
-    produce(fed.kafka, event, event_id, times=3)
+    produce(fed, event, event_id, times=3)
 
     def sms_to_member() -> list[Any]:
         return [
@@ -192,9 +192,9 @@ def test_the_live_inbox_pushes_each_item_and_resumes_after_a_reconnect(
     stream = InboxStream(url, token)
     time.sleep(1)  # connected before the event
 
-    first = offer_to(member)
+    first = offer_to(fed, member)
     sent_at = time.monotonic()
-    produce(fed.kafka, first, str(uuid.uuid4()), times=1)
+    produce(fed, first, str(uuid.uuid4()), times=1)
     position, item = stream.next_item(timeout=30)
     print(f"event published → inbox item pushed: {time.monotonic() - sent_at:.2f} s")
     assert "Crane safety refresher" in item["title"]
@@ -202,7 +202,7 @@ def test_the_live_inbox_pushes_each_item_and_resumes_after_a_reconnect(
 
     # While the portal is away, two more notices arrive.
     for _ in range(2):
-        produce(fed.kafka, offer_to(member), str(uuid.uuid4()), times=1)
+        produce(fed, offer_to(fed, member), str(uuid.uuid4()), times=1)
     client.wait_for("/inbox", lambda body: len(body["items"]) == 3)
 
     resumed = InboxStream(url, token, last_event_id=position)

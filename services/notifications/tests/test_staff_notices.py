@@ -37,6 +37,9 @@ from shared.contracts.events import (
     NominationEndorsed,
     NominationReviewed,
     NominationVetoCleared,
+    Nominee,
+    NoticeEntry,
+    NoticePublished,
     ObjectionSubmitted,
     ProgrammePublished,
     QualityArea,
@@ -456,3 +459,35 @@ async def test_a_removed_staff_member_leaves_no_contact_data_and_is_told_nothing
         "/orgs/steel-rolling/staff/approver", headers=as_cadre(node, "steel-rolling")
     )
     assert again.status_code == 404
+
+
+async def test_an_objection_names_the_scheme_of_the_notice_this_node_fanned_out(
+    node: Any, api: httpx.AsyncClient, smtp_sink: SmtpSink
+) -> None:
+    address = await add_staff(node, api, "fed", "objections-en", ["objections"], "en")
+    notice = NoticePublished(
+        notice_id="notice-1",
+        round_id="round-1",
+        scheme_id=SCHEME_ID,
+        scheme_title=SCHEME_TITLE,
+        owner_org="fed",
+        starts_at=AT,
+        ends_at=AT + timedelta(days=7),
+        entries=[
+            NoticeEntry(
+                nomination_id="nom-42",
+                home_org="steel-rolling",
+                nominees=[Nominee(member_id=str(uuid.uuid4()), display_name="Zhao Lei")],
+                achievements="Rebuilt the rolling line's safety checks.",
+            )
+        ],
+    )
+    assert await node.feed("notices", notice) is Outcome.handled
+
+    assert await node.feed(STAFF, objection()) is Outcome.handled
+    await node.dispatcher.dispatch_once()
+
+    [mail] = [m for m in smtp_sink.messages if m.rcpt_tos == (address,)]
+    assert mail.subject == f"Objection filed: {SCHEME_TITLE}"
+    body = mail.message.get_content()
+    assert f"nomination nom-42 on the public notice of “{SCHEME_TITLE}”" in body

@@ -271,6 +271,9 @@ async def test_after_a_rotation_both_secrets_verify_during_the_overlap_and_only_
 async def test_a_failing_receiver_is_retried_then_disabled_and_its_admin_is_told(
     hooks: Node, api: httpx.AsyncClient, receiver: Receiver
 ) -> None:
+    on_call = {"name": "Ops", "email": "ops@fed.example.org", "duties": ["admin"]}
+    listed = await api.put("/orgs/fed/staff/ops-on-call", json=on_call, headers=auth(hooks))
+    assert listed.status_code == 200, listed.text
     receiver.status = 500
     created = await subscribe(hooks, api, receiver)
     sub_id = created["subscription_id"]
@@ -291,13 +294,13 @@ async def test_a_failing_receiver_is_retried_then_disabled_and_its_admin_is_told
     assert {(a["outcome"], a["status_code"]) for a in log["items"][0]["log"][:-1]} == {
         ("deferred", 500)
     }
-    admin = staff_recipient_id("fed", "staff-fed")
+    # The admin who created it, and the node's staff on `admin` duty.
+    admins = [staff_recipient_id("fed", "staff-fed"), staff_recipient_id("fed", "ops-on-call")]
     async with hooks.db.sessions() as session:
         told = list((await session.execute(select(Delivery))).scalars())
-    assert sorted((d.member_id, d.event_type, d.channel) for d in told) == [
-        (admin, WEBHOOK_DISABLED, "email"),
-        (admin, WEBHOOK_DISABLED, "inapp"),
-    ]
+    assert sorted((d.member_id, d.event_type, d.channel) for d in told) == sorted(
+        (admin, WEBHOOK_DISABLED, channel) for admin in admins for channel in ("email", "inapp")
+    )
     assert told[0].data["subscription_id"] == sub_id
 
     # Disabled: new events are not planned for it; enabled again, what waits is sent.

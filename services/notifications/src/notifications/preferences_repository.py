@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain.deliveries import Status
@@ -15,6 +15,9 @@ from shared.db import upsert
 
 # Ids per IN list: far below SQLite's and asyncpg's limits on bound parameters.
 CHUNK = 1000
+
+# Inline, not a parameter: only then does a partial index's predicate match the query.
+HELD = literal(Status.digest.value, literal_execute=True)
 
 
 def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
@@ -60,11 +63,11 @@ async def delete_org_policy(session: AsyncSession, org_id: str) -> bool:
 async def members_with_due_digests(
     session: AsyncSession, *, now: datetime, limit: int
 ) -> list[str]:
-    """Up to `limit` members with held deliveries whose digest moment has come (a range of
-    `ix_deliveries_due`)."""
+    """Up to `limit` members with held deliveries whose digest moment has come (read from the
+    partial index `ix_deliveries_digest_due`, whose predicate the literal status matches)."""
     stmt = (
         select(Delivery.member_id)
-        .where(Delivery.status == Status.digest.value, Delivery.next_attempt_at <= now)
+        .where(Delivery.status == HELD, Delivery.next_attempt_at <= now)
         .group_by(Delivery.member_id)
         .order_by(Delivery.member_id)
         .limit(limit)
@@ -81,7 +84,7 @@ async def lock_due_digest_rows(
         select(Delivery)
         .where(
             Delivery.member_id.in_(member_ids),
-            Delivery.status == Status.digest.value,
+            Delivery.status == HELD,
             Delivery.next_attempt_at <= now,
         )
         .order_by(Delivery.member_id, Delivery.created_at, Delivery.delivery_id)

@@ -297,16 +297,17 @@ TEMPLATES.update(
         },
         OBJECTION_FILED: {
             "zh": Template(
-                subject="收到异议：评选推荐 {nomination}",
-                title="收到异议：评选推荐 {nomination}",
-                body="{name}，您好！\n\n{submitted} 收到一份针对评选推荐（编号 {nomination}）"
-                "的异议。请登录职工大学校查看并答复。",
+                subject="收到异议：{scheme}",
+                title="收到异议：{scheme}",
+                body="{name}，您好！\n\n{submitted} 收到一份针对“{scheme}”公示中评选推荐"
+                "（编号 {nomination}）的异议。请登录职工大学校查看并答复。",
             ),
             "en": Template(
-                subject="Objection filed: nomination {nomination}",
-                title="Objection filed: nomination {nomination}",
-                body="Dear {name},\n\nan objection to nomination {nomination} was filed on "
-                "{submitted}. Please sign in to Big School to read and answer it.",
+                subject="Objection filed: {scheme}",
+                title="Objection filed: {scheme}",
+                body="Dear {name},\n\nan objection to nomination {nomination} on the public "
+                "notice of “{scheme}” was filed on {submitted}. Please sign in to Big School to "
+                "read and answer it.",
             ),
         },
         PROGRAMME_REMINDER: {
@@ -713,7 +714,8 @@ def _action_fields(language: str, data: Mapping[str, Any]) -> dict[str, str]:
     phrase = ACTION_PHRASES[language]
     team, member = data.get("team_name"), data.get("member_name")
     return {
-        "scheme": _scheme(data),
+        # An objection names no scheme: its notice's, when this node keeps the notice.
+        "scheme": _scheme(data) or str(data.get("nomination_id") or ""),
         "org": str(data.get("org_name") or data.get("org_id") or ""),
         "department": str(data.get("department") or ""),
         "nomination": str(data.get("nomination_id") or ""),

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.models import Programme, Scheme
+from notifications.models import FanoutJob, Programme, Scheme
 from notifications.service.context import Context
 from shared.contracts.events import ProgrammeCancelled, ProgrammePublished, SchemePublished
 from shared.db import upsert
@@ -89,7 +89,8 @@ def _scheme_id(data: Mapping[str, Any]) -> str | None:
 
 async def titles(session: AsyncSession, data: Mapping[str, Any]) -> dict[str, str]:
     """The titles a notice's data (an event's values) lacks: `programme_title` for a
-    `programme_id`, `scheme_title` for a scheme (its own or its nomination's), when known."""
+    `programme_id`, `scheme_title` for a scheme (its own, its nomination's, or its public
+    notice's as the notice's fan-out keeps it), when known."""
     found: dict[str, str] = {}
     programme_id = data.get("programme_id")
     if isinstance(programme_id, str) and not data.get("programme_title"):
@@ -102,5 +103,12 @@ async def titles(session: AsyncSession, data: Mapping[str, Any]) -> dict[str, st
     if scheme_id is not None and not data.get("scheme_title"):
         title = await session.scalar(select(Scheme.title).where(Scheme.scheme_id == scheme_id))
         if title:
+            found["scheme_title"] = title
+    notice_id = data.get("notice_id")
+    if isinstance(notice_id, str) and "scheme_title" not in found and not data.get("scheme_title"):
+        stmt = select(FanoutJob.data).where(FanoutJob.notice_id == notice_id)
+        notice = await session.scalar(stmt)
+        title = notice.get("scheme_title") if isinstance(notice, Mapping) else None
+        if isinstance(title, str) and title:
             found["scheme_title"] = title
     return found

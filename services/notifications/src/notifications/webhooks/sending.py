@@ -18,6 +18,7 @@ from notifications.domain.deliveries import Channel, new_delivery
 from notifications.domain.staff import staff_recipient_id
 from notifications.models import Delivery, WebhookDelivery, WebhookSubscription
 from notifications.service.context import Context
+from notifications.service.staff import staff_with_duty
 from notifications.webhooks import repository
 from notifications.webhooks.domain import (
     NAMESPACE,
@@ -28,6 +29,7 @@ from notifications.webhooks.domain import (
 )
 
 ADMIN_CHANNELS = (Channel.inapp, Channel.email)
+ADMINS_TOLD = 50  # staff on `admin` duty told of a disabled subscription, at most
 
 
 @dataclass(frozen=True)
@@ -153,9 +155,14 @@ async def disable(
     session: AsyncSession, ctx: Context, sub: WebhookSubscription, now: datetime
 ) -> None:
     """Stop sending to `sub` (its pending deliveries wait for it to be enabled again) and tell
-    the admin who created it, like a member: one delivery per channel, exactly once."""
+    the admin who created it and the node's staff on `admin` duty (the staff directory), like
+    members: one delivery per recipient and channel, exactly once."""
     sub.status, sub.disabled_at, sub.updated_at = SubscriptionStatus.disabled.value, now, now
-    recipient = staff_recipient_id(sub.created_by_org, sub.created_by_sub)
+    creator = staff_recipient_id(sub.created_by_org, sub.created_by_sub)
+    on_duty = await staff_with_duty(
+        session, ctx.settings.root_org, "admin", after=None, limit=ADMINS_TOLD
+    )
+    recipients = dict.fromkeys([creator, *(recipient for _, recipient in on_duty)])
     ce_id = str(uuid.uuid5(NAMESPACE, f"disabled:{sub.subscription_id}:{now.isoformat()}"))
     data = {
         "subscription_id": sub.subscription_id,
@@ -175,6 +182,7 @@ async def disable(
             home_org=sub.created_by_org,
             now=now,
         )
+        for recipient in recipients
         for channel in ADMIN_CHANNELS
     ]
     await notices.insert_ignoring_duplicates(session, Delivery, rows)
