@@ -1,7 +1,7 @@
 """The demo federation on one machine: a real Kafka broker (KRaft), a local SMTP server,
 and three nodes — the superior federation `zj` and the enterprise unions `hzsteel` and
-`hzbus` — each running enrollment, awards and notifications on SQLite. Seeds demo data, prints where
-everything is, and stops it all on Ctrl-C.
+`hzbus` — each running enrollment, awards and notifications on SQLite, and its web portal.
+Seeds demo data, prints where everything is, and stops it all on Ctrl-C.
 
     python -m deploy.local.demo [--data .data/demo]
 """
@@ -30,13 +30,17 @@ from deploy.local.federation import (
 )
 from deploy.local.http_sink import HttpSink
 from deploy.local.kafka import LocalKafka
+from deploy.local.node import ServiceProcess
+from deploy.local.portal import portal_process
 from deploy.local.smtp import SmtpSink
+from portal.people import Person
 
 PORTS = {
     SUPERIOR_NODE: {"enrollment": 8101, "awards": 8102, "notifications": 8103},
     ENTERPRISE_NODE: {"enrollment": 8201, "awards": 8202, "notifications": 8203},
     SECOND_ENTERPRISE_NODE: {"enrollment": 8301, "awards": 8302, "notifications": 8303},
 }
+PORTAL_PORTS = {SUPERIOR_NODE: 8100, ENTERPRISE_NODE: 8200, SECOND_ENTERPRISE_NODE: 8300}
 
 
 def _enrol(federation: Federation, node: str, person: dict[str, Any], pid: str) -> str:
@@ -198,6 +202,46 @@ def _transfer(federation: Federation, person: dict[str, Any], to_org: str) -> No
     new.close()
 
 
+def demo_people(ids: dict[str, str]) -> dict[str, list[Person]]:
+    """Whom each node's sign-in page offers (Li Lei lives at hzbus since his transfer)."""
+    return {
+        SUPERIOR_NODE: [
+            Person("zj-hz-cadre", "杭州市总工会 干部", "zj-hz", ("cadre",)),
+            Person("zj-admin", "浙江省总工会 管理员", "zj", ("admin",)),
+        ],
+        ENTERPRISE_NODE: [
+            Person("wang", "王芳", "hzsteel-rolling", ("member",), ids["wang"]),
+            Person("rolling-cadre", "轧钢车间工会 干部", "hzsteel-rolling", ("cadre",)),
+        ],
+        SECOND_ENTERPRISE_NODE: [
+            Person("chen", "陈刚", "hzbus-depot", ("member",), ids["chen"]),
+            Person("li", "Li Lei", "hzbus-depot", ("member",), ids["li"]),
+            Person("depot-cadre", "公交一场工会 干部", "hzbus-depot", ("cadre",)),
+        ],
+    }
+
+
+def start_portals(
+    federation: Federation, keys_dir: Path, people: dict[str, list[Person]]
+) -> dict[str, ServiceProcess]:
+    portals = {
+        node_id: portal_process(node, keys_dir, people[node_id], PORTAL_PORTS[node_id])
+        for node_id, node in federation.nodes.items()
+    }
+    for portal in portals.values():
+        portal.start()
+    for portal in portals.values():
+        portal.wait_ready()
+    return portals
+
+
+def print_portals(portals: dict[str, ServiceProcess], people: dict[str, list[Person]]) -> None:
+    print("\nPortals (sign in by choosing a demo person; zh by default, English on every page):")
+    for node_id, portal in portals.items():
+        names = ", ".join(f"{p.name} ({p.org}, {'/'.join(p.roles)})" for p in people[node_id])
+        print(f"  {node_id:<8} {portal.url}/signin   {names}")
+
+
 def print_guide(federation: Federation, ids: dict[str, str], data: Path, kafka: LocalKafka) -> None:
     tokens = federation.tokens
     mail_dir = data / "mail"
@@ -325,15 +369,23 @@ def main(argv: list[str] | None = None) -> int:
         ):
             print("seeding demo data …", flush=True)
             ids = seed(federation)
-            print_guide(federation, ids, data, kafka)
-            while all(
-                p.proc and p.proc.poll() is None
-                for n in federation.nodes.values()
-                for p in n.services.values()
-            ):
-                time.sleep(1)
-            print("a service stopped unexpectedly; see the logs under", data, file=sys.stderr)
-            return 1
+            people = demo_people(ids)
+            print("starting the portals …", flush=True)
+            portals = start_portals(federation, data / "keys", people)
+            try:
+                print_guide(federation, ids, data, kafka)
+                print_portals(portals, people)
+                processes = [
+                    *portals.values(),
+                    *(p for n in federation.nodes.values() for p in n.services.values()),
+                ]
+                while all(p.proc and p.proc.poll() is None for p in processes):
+                    time.sleep(1)
+                print("a process stopped unexpectedly; see the logs under", data, file=sys.stderr)
+                return 1
+            finally:
+                for portal in portals.values():
+                    portal.stop()
     except KeyboardInterrupt:
         print("\nstopped.")
         return 0

@@ -1,0 +1,74 @@
+// Progressive enhancement only: every page works without this file.
+// Keeps the header's unread count live and, on the inbox page, shows new items at the top.
+// The stream is the portal's own /live (same origin, session cookie): no token here.
+"use strict";
+
+(function () {
+  var body = document.body;
+  if (!body.dataset.live || !window.EventSource) {
+    return;
+  }
+  var after = body.dataset.after;
+  var url = body.dataset.live + (after !== undefined ? "?after=" + encodeURIComponent(after) : "");
+  var source = new EventSource(url);
+  var badge = document.getElementById("unread-count");
+  var list = document.getElementById("inbox-list");
+  var lang = document.documentElement.lang || "zh-CN";
+  var when = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "zh-CN", {
+    timeZone: body.dataset.zone || "Asia/Shanghai",
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+
+  source.addEventListener("unread", function (event) {
+    var count = JSON.parse(event.data).unread;
+    if (badge) {
+      badge.textContent = String(count);
+      badge.dataset.count = String(count);
+    }
+  });
+
+  source.addEventListener("item", function (event) {
+    if (list) {
+      list.insertBefore(card(JSON.parse(event.data)), list.firstChild);
+      var empty = document.getElementById("inbox-empty");
+      if (empty) {
+        empty.hidden = true;
+      }
+    }
+  });
+
+  function element(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text) {
+      node.textContent = text; // never markup: the item's text is data
+    }
+    if (className) {
+      node.className = className;
+    }
+    return node;
+  }
+
+  function card(item) {
+    var li = element("li", "", "card unread fresh");
+    li.appendChild(element("h2", item.title));
+    li.appendChild(element("p", item.body));
+    li.appendChild(element("p", when.format(new Date(item.created_at)), "meta"));
+    var csrf = document.querySelector("input[name=csrf]");
+    if (csrf && !item.read_at) {
+      var form = element("form", "", "inline");
+      form.method = "post";
+      form.action = "/inbox/" + encodeURIComponent(item.item_id) + "/read";
+      var hidden = element("input");
+      hidden.type = "hidden";
+      hidden.name = "csrf";
+      hidden.value = csrf.value;
+      var button = element("button", list.dataset.read || "OK", "secondary");
+      button.type = "submit";
+      form.appendChild(hidden);
+      form.appendChild(button);
+      li.appendChild(form);
+    }
+    return li;
+  }
+})();
