@@ -152,19 +152,27 @@ def messages_to(smtp: Any, emails: set[str]) -> dict[str, set[str]]:
 
 
 async def dead_letters(kafka: KafkaConnection, dlq_topic: str) -> list[dict[str, str]]:
-    """Every dead letter of `dlq_topic`: its headers as text, and its value as `_value`."""
+    """Every dead letter of `dlq_topic` up to its end: its headers as text, and its value as
+    `_value` (many consumers write there: one fetch may not hold them all)."""
     consumer = AIOKafkaConsumer(
         dlq_topic, **kafka.aiokafka(), auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     try:
-        batch = await consumer.getmany(timeout_ms=3000)
-        out = []
-        for records in batch.values():
-            for r in records:
-                headers = {k: v.decode(errors="replace") for k, v in r.headers}
-                headers["_value"] = (r.value or b"").decode(errors="replace")
-                out.append(headers)
+        out: list[dict[str, str]] = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=1000)
+            for records in batch.values():
+                for r in records:
+                    headers = {k: v.decode(errors="replace") for k, v in r.headers}
+                    headers["_value"] = (r.value or b"").decode(errors="replace")
+                    out.append(headers)
+            tps = consumer.assignment()
+            if tps:
+                end = await consumer.end_offsets(list(tps))
+                if all([await consumer.position(tp) >= end[tp] for tp in tps]):
+                    break
         return out
     finally:
         await consumer.stop()
