@@ -16,8 +16,29 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal.api import ApiError, Services
+from portal.nav import NavItem
 from portal.people import DemoIssuer, load_people
-from portal.routes import approvals, auth, enrollments, inbox, programmes
+from portal.routes import (
+    approvals,
+    auth,
+    budget,
+    dashboards,
+    deliveries,
+    enrollments,
+    honours,
+    inbox,
+    nominations,
+    notices,
+    org_programmes,
+    preferences,
+    programmes,
+    proposals,
+    record,
+    reviews,
+    rewards,
+    roster,
+    schemes,
+)
 from portal.session import COOKIE, SessionCodec, session_of
 from portal.settings import PortalSettings
 from portal.web import HERE, SECURITY_HEADERS, PageError, SignInFirst, error_page, redirect
@@ -72,8 +93,33 @@ def create_app(settings: PortalSettings, transport: Any = None) -> FastAPI:
 
     _error_pages(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, programmes, enrollments, inbox, approvals):
+    # In header order: a member's pages, then a cadre's, then a superior's and a reviewer's.
+    pages = (
+        programmes,
+        enrollments,
+        record,
+        honours,
+        proposals,
+        notices,
+        inbox,
+        preferences,
+        approvals,
+        roster,
+        org_programmes,
+        budget,
+        nominations,
+        rewards,
+        deliveries,
+        dashboards,
+        schemes,
+        reviews,
+    )
+    app.include_router(auth.router)
+    nav: list[NavItem] = []
+    for module in pages:
         app.include_router(module.router)
+        nav += module.NAV
+    app.state.nav = tuple(nav)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

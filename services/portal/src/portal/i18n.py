@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from portal.messages import dashboards, enrollment, honours, nominations
+
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 COOKIE = "bigschool_lang"
@@ -20,6 +22,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.enrollments": ("我的报名", "My enrollments"),
     "nav.inbox": ("消息", "Inbox"),
     "nav.approvals": ("审批", "Approvals"),
+    "nav.mine": ("我的", "Mine"),
+    "nav.work": ("工作台", "Work"),
     "unread": ("未读", "unread"),
     "signin": ("登录", "Sign in"),
     "signout": ("退出", "Sign out"),
@@ -129,6 +133,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind.exhibition": ("展览", "Exhibition"),
     "kind.online_course": ("网络课程", "Online course"),
 }
+for _area in (enrollment, honours, nominations, dashboards):
+    _twice = MESSAGES.keys() & _area.MESSAGES.keys()
+    assert not _twice, f"message keys defined twice: {sorted(_twice)}"
+    MESSAGES.update(_area.MESSAGES)
 
 QUALITY_AREAS = ("ethics", "science_culture", "technical_skills", "safety_health")
 KINDS = tuple(k.removeprefix("kind.") for k in MESSAGES if k.startswith("kind."))

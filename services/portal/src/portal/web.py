@@ -113,6 +113,7 @@ async def page(request: Request, template: str, status: int = 200, **context: An
             "when": lambda value: i18n.format_datetime(value, lang, zone),
             "number": i18n.format_number,
             "session": session,
+            "nav": [item for item in request.app.state.nav if item.shown_to(session)],
             "csrf": session.csrf,
             "here": here,
             "flash": flash,

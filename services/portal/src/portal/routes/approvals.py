@@ -7,9 +7,11 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal.nav import CADRE, NavItem
 from portal.web import PageError, page, signed_in
 
 router = APIRouter()
+NAV = (NavItem("/approvals", "nav.approvals", CADRE, work=True),)
 
 
 @router.get("/approvals")

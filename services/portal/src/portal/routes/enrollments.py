@@ -11,9 +11,11 @@ from starlette.responses import Response
 
 from portal import i18n
 from portal.api import ApiError, Services
+from portal.nav import NavItem
 from portal.web import form_of, page, redirect, signed_in
 
 router = APIRouter()
+NAV = (NavItem("/enrollments", "nav.enrollments"),)
 ACTIONS = {"cancel": "cancel.sent", "accept": "accept.sent"}
 
 

@@ -11,10 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from portal.api import ApiError, Services
+from portal.nav import MEMBER, REVIEWER, NavItem
 from portal.session import session_of
 from portal.web import form_of, page, redirect, signed_in
 
 router = APIRouter()
+NAV = (NavItem("/inbox", "nav.inbox", MEMBER | REVIEWER, badge=True),)
 
 
 @router.get("/inbox")

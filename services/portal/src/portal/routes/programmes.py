@@ -15,9 +15,11 @@ from starlette.responses import Response
 
 from portal import i18n
 from portal.api import ApiError
+from portal.nav import CADRE, MEMBER, NavItem
 from portal.web import form_of, page, redirect, signed_in, zone_of
 
 router = APIRouter()
+NAV = (NavItem("/programmes", "nav.programmes", MEMBER | CADRE),)
 PAGE = 50
 SHOWN = 20  # with filters on, read on until this many match …
 SCAN_PAGES = 5  # … or this many pages were read

@@ -1,0 +1,3 @@
+"""Messages of this area's pages: key → (zh, en)."""
+
+MESSAGES: dict[str, tuple[str, str]] = {}
