@@ -1,4 +1,4 @@
-"""Structured JSON logs, one object a line, with the current trace id."""
+"""Structured JSON logs, one object a line, with the current trace and span ids."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from types import TracebackType
 
 from pydantic import ValidationError
 
-from shared.tracing import current_trace_id
+from shared.tracing import current_span_id, current_trace_id
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
@@ -33,6 +33,7 @@ class JsonFormatter(logging.Formatter):
         }
         if trace_id := current_trace_id():
             entry["trace_id"] = trace_id
+            entry["span_id"] = current_span_id() or ""
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

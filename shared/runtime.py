@@ -43,11 +43,13 @@ from shared.migrations import upgrade_to_head
 from shared.orgs.directory import OrgDirectory
 from shared.orgs.signing import FederationKeys, NodeSigner, key_id
 from shared.settings import ServiceSettings
+from shared.telemetry.sampling import OpsSampler
+from shared.tracing import configure_tracing, flush_traces, instrument_database
 from shared.web import ops
 from shared.web.guards import install_guards
 from shared.web.idempotency import IdempotencyPruner, IdempotencyStore
 from shared.web.problems import install_problem_handlers
-from shared.web.trace import TraceContextMiddleware
+from shared.web.trace import instrument_http
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,9 @@ class ServiceRuntime:
             if settings.clock_offset_file
             else SystemClock()
         )
+        configure_tracing(settings.service, settings.node_id)
         self.db = Database(settings.database_url)
+        instrument_database(self.db.engine)
         self.signatures = _federation_keys(settings)
         self.outbox = Outbox(tables, settings.source, self.clock, signer=_node_signer(settings))
         self.kafka = settings.kafka.connection()
@@ -153,7 +157,14 @@ class ServiceRuntime:
         )
         await self.producer.start()
         await self.broker.start()
-        for worker in [self.relay.run, self.pruner.run, *self.workers]:
+        sampler = OpsSampler(
+            self.db,
+            self.tables.outbox,
+            self.clock,
+            self.broker.subscribers,
+            checks={"database": self.check_database, "kafka": self.check_kafka},
+        )
+        for worker in [self.relay.run, self.pruner.run, sampler.run, *self.workers]:
             self._tasks.append(asyncio.create_task(worker(), name=worker.__qualname__))
         log.info("%s started", self.settings.source)
 
@@ -165,6 +176,7 @@ class ServiceRuntime:
         await self.broker.stop()
         await self.producer.stop()
         await self.db.dispose()
+        flush_traces()
 
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
@@ -226,7 +238,7 @@ class ServiceRuntime:
         )
         self.run_in_background(IdempotencyPruner(keys).run)
 
-        app.add_middleware(TraceContextMiddleware)  # outermost: guards' log lines carry it
+        instrument_http(app)  # outermost: the guards' log lines carry the request's span
         return app
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from deploy.local.demo_awards import seed_recognition
+from deploy.local.demo_awards import OFFICER, REVIEWERS, seed_recognition
 from deploy.local.federation import (
     ENTERPRISE_NODE,
     ROOTS,
@@ -208,6 +208,10 @@ def demo_people(ids: dict[str, str]) -> dict[str, list[Person]]:
         SUPERIOR_NODE: [
             Person("zj-hz-cadre", "杭州市总工会 干部", "zj-hz", ("cadre",)),
             Person("zj-admin", "浙江省总工会 管理员", "zj", ("admin",)),
+            # The demo scheme's safety officer and panel (deploy/local/demo_awards.py).
+            Person("officer", "安全生产 审核员", "zj-hz", ("reviewer",), subject=OFFICER),
+            Person("rev-a", "评审专家 甲", "zj-hz", ("reviewer",), subject=REVIEWERS[0]),
+            Person("rev-b", "评审专家 乙", "zj", ("reviewer",), subject=REVIEWERS[1]),
         ],
         ENTERPRISE_NODE: [
             Person("wang", "王芳", "hzsteel-rolling", ("member",), ids["wang"]),

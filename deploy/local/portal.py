@@ -16,11 +16,16 @@ from shared.auth.keys import kid_of
 
 
 def portal_process(
-    node: Node, keys_dir: Path, people: list[Person], port: int | None = None
+    node: Node,
+    keys_dir: Path,
+    people: list[Person],
+    port: int | None = None,
+    name: str = "portal",
 ) -> ServiceProcess:
-    """The portal of `node`, not started yet; its people file and session key in the node's
-    folder. Cookies are not `Secure` here: the demo serves plain HTTP on loopback."""
-    people_path = node.data_dir / "portal-people.json"
+    """The portal of `node`, not started yet; its people file and log in the node's folder
+    under `name` (tests run several portals on one node). Cookies are not `Secure` here: the
+    demo serves plain HTTP on loopback."""
+    people_path = node.data_dir / f"{name}-people.json"
     people_path.write_text(
         json.dumps([p.as_json() for p in people], ensure_ascii=False, indent=1), encoding="utf-8"
     )
@@ -38,4 +43,4 @@ def portal_process(
         "BIGSCHOOL_PORTAL_DEMO_KID": kid_of(keys_dir / "jwks.json"),
         "BIGSCHOOL_PORTAL_DEMO_PEOPLE_PATH": str(people_path),
     }
-    return ServiceProcess("portal", port, env, node.data_dir / "portal.log")
+    return ServiceProcess("portal", port, env, node.data_dir / f"{name}.log")

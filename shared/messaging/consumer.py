@@ -44,12 +44,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.clock import Clock, SystemClock
 from shared.contracts.base import REGISTRY, Event
 from shared.contracts.envelope import Envelope, EnvelopeError, header_map, parse
+from shared.contracts.topics import dlq
 from shared.db import Database
 from shared.messaging.dead_letters import DeadLetterSink, RecordLike, field_path
 from shared.messaging.holds import Held, Holds
 from shared.messaging.tables import MessagingTables
 from shared.metrics import (
     DEAD_LETTERS,
+    DLQ_MESSAGES,
     EVENTS_CONSUMED,
     HANDLER_SECONDS,
     HELD_MESSAGES,
@@ -57,7 +59,7 @@ from shared.metrics import (
     UNKNOWN_EVENT_TYPES,
 )
 from shared.orgs.signing import SIGNATURE_HEADER, BadSignature, FederationKeys
-from shared.tracing import reset_traceparent, set_traceparent
+from shared.tracing import consume_span
 
 log = logging.getLogger(__name__)
 
@@ -422,15 +424,11 @@ class IdempotentConsumer:
         await self._run_handler(session, event, envelope, handler)
         return Outcome.handled
 
-    @staticmethod
     async def _run_handler(
-        session: AsyncSession, event: Event, envelope: Envelope, handler: Handler
+        self, session: AsyncSession, event: Event, envelope: Envelope, handler: Handler
     ) -> None:
-        token = set_traceparent(envelope.traceparent)
-        try:
+        with consume_span(self.spec.name, envelope.type, envelope.id, envelope.traceparent):
             await handler(session, event, envelope)
-        finally:
-            reset_traceparent(token)
 
     async def _seen(self, session: AsyncSession, ce_id: str) -> bool:
         # Read inside the handler's transaction: a concurrent twin fails on the primary key
@@ -447,6 +445,7 @@ class IdempotentConsumer:
     ) -> Outcome:
         await self.dead_letters.send(record, reason, fields or [])
         DEAD_LETTERS.labels(self.spec.name, reason.split(":")[0]).inc()
+        DLQ_MESSAGES.labels(dlq(record.topic)).inc()
         log.warning(
             "%s: dead-lettered %s[%d]@%d: %s %s",
             self.spec.name,

@@ -29,8 +29,9 @@ from shared.contracts.envelope import Envelope, envelope_for
 from shared.db import CommitSignal, Database
 from shared.kafka.connection import KafkaConnection
 from shared.messaging.tables import MessagingTables
-from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_SEND_FAILURES
+from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_SEND_FAILURES, RELAY_LEASE
 from shared.orgs.signing import SIGNATURE_HEADER, NodeSigner
+from shared.tracing import publish_span
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +229,17 @@ class OutboxRelay:
     async def _send(self, rows: Sequence[OutboxRow]) -> list[int]:
         futures = []
         for row in rows:
-            headers = [(k, v.encode()) for k, v in json.loads(row.headers)]
-            futures.append(
-                await self.producer.kafka.send(
-                    row.topic, value=row.payload, key=row.key.encode(), headers=headers
+            pairs = json.loads(row.headers)
+            headers = [(k, v.encode()) for k, v in pairs]
+            found = dict(pairs)
+            # A child of the row's `create` span (the request's trace). The message keeps the
+            # row's headers as they are: org-tree events are signed over them.
+            with publish_span(row.topic, found.get("traceparent"), found.get("ce_id")):
+                futures.append(
+                    await self.producer.kafka.send(
+                        row.topic, value=row.payload, key=row.key.encode(), headers=headers
+                    )
                 )
-            )
         results = await asyncio.gather(*futures, return_exceptions=True)
         done: list[int] = []
         blocked: set[tuple[str, str]] = set()
@@ -274,6 +280,7 @@ class OutboxRelay:
         ).scalar()
         if got:
             self._lease = conn
+            RELAY_LEASE.set(1)
             log.info("outbox relay: lease taken")
             return True
         await conn.close()
@@ -292,10 +299,12 @@ class OutboxRelay:
             handle.close()
             return False
         self._lease_file = handle
+        RELAY_LEASE.set(1)
         log.info("outbox relay: lease taken")
         return True
 
     async def _release_lease(self) -> None:
+        RELAY_LEASE.set(0)
         if self._lease_file is not None:
             handle, self._lease_file = self._lease_file, None
             handle.close()  # closing drops the flock

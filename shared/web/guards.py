@@ -23,6 +23,7 @@ from shared.web.authn import BearerTokenGuard
 from shared.web.body_limit import BodyLimitGuard, BodyLimits
 from shared.web.idempotency import IdempotencyStore
 from shared.web.idempotency_guard import IdempotencyGuard, document_idempotency_key
+from shared.web.problem_docs import document_problems
 from shared.web.rate_limit import RateLimitGuard, RateLimits
 
 # Answered without a token: health, readiness, metrics (shared/web/ops.py) and the
@@ -70,10 +71,15 @@ def install_guards(
     app.add_middleware(BodyLimitGuard, limits=limits)
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitGuard, limits=rate_limits(settings))
+    public = public_prefixes(open_prefixes)
     app.add_middleware(
-        BearerTokenGuard,
-        verifier=verifier,
-        open_paths=open_paths(app),
-        open_prefixes=public_prefixes(open_prefixes),
+        BearerTokenGuard, verifier=verifier, open_paths=open_paths(app), open_prefixes=public
     )
     document_idempotency_key(app, settings.idempotency_ttl_hours)
+    # After the header above: the guards' answers are the operations' problem statuses.
+    document_problems(
+        app,
+        lambda path: path.startswith(public),
+        rate_limited=settings.rate_limit_enabled,
+        skip=open_paths(app),
+    )

@@ -1,4 +1,5 @@
-"""The deployment files agree with the code: deploy/compose, deploy/k8s and the Dockerfile.
+"""The deployment files agree with the code: deploy/compose and the Dockerfile (deploy/k8s:
+test_kubernetes.py, which uses the helpers here).
 
 Plain parsing, no Docker engine or cluster. Every BIGSCHOOL_* variable the files name is
 one the services' settings read (a typo would be silently ignored: ``extra="ignore"``),
@@ -24,13 +25,11 @@ from deploy.local.kafka import server_properties
 from enrollment.settings import EnrollmentSettings
 from notifications.settings import NotificationsSettings
 from shared.kafka.connection import KafkaSettings
-from shared.orgs.signing import FederationKeys, node_of_kid
+from shared.orgs.signing import node_of_kid
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "deploy" / "compose"
 COMPOSE_FILE = COMPOSE_DIR / "compose.yaml"
-K8S_DIR = ROOT / "deploy" / "k8s"
-KUSTOMIZATION = K8S_DIR / "kustomization.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
 
 SETTINGS: dict[str, type[BaseSettings]] = {
@@ -40,7 +39,6 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 }
 COMPOSE_NODES = {"zj": "zj", "hzsteel": "hzsteel"}  # node id -> root org
 COMPOSE_PORT_BASE = {"zj": 8100, "hzsteel": 8200}  # + 1, 2, 3 in SETTINGS order
-K8S_NODE = "hzsteel"
 # Real fields that no deployment may set: `service` names the settings class itself.
 FIXED_FIELDS = {"service"}
 # The mechanism of the node principals `python -m shared.kafka.provision` creates.
@@ -79,9 +77,7 @@ def is_ours(name: str) -> bool:
 
 # -- reading the files --------------------------------------------------------------------
 def yaml_files() -> list[Path]:
-    return sorted(
-        p for d in (COMPOSE_DIR, K8S_DIR) for p in d.rglob("*") if p.suffix in {".yaml", ".yml"}
-    )
+    return sorted(p for p in COMPOSE_DIR.rglob("*") if p.suffix in {".yaml", ".yml"})
 
 
 def load(path: Path) -> list[Any]:
@@ -167,78 +163,6 @@ def host_ports(svc: dict[str, Any]) -> list[tuple[int, int]]:
     return pairs
 
 
-def k8s_docs() -> list[dict[str, Any]]:
-    return [doc for path in yaml_files() if path.parent == K8S_DIR for doc in load(path)]
-
-
-def k8s(kind: str) -> list[dict[str, Any]]:
-    return [doc for doc in k8s_docs() if doc.get("kind") == kind]
-
-
-def named(kind: str) -> dict[str, dict[str, Any]]:
-    return {doc["metadata"]["name"]: doc for doc in k8s(kind)}
-
-
-def secret_keys(name: str) -> dict[str, str]:
-    secret = named("Secret").get(name, {})
-    return {**secret.get("data", {}), **secret.get("stringData", {})}
-
-
-def container(deployment: dict[str, Any]) -> dict[str, Any]:
-    (only,) = deployment["spec"]["template"]["spec"]["containers"]
-    return only
-
-
-def deployment_env(deployment: dict[str, Any]) -> dict[str, str]:
-    """What the container's environment holds: envFrom sources, then env entries. A missing
-    ConfigMap or Secret key is left out here; a test of its own names it."""
-    spec = container(deployment)
-    env: dict[str, str] = {}
-    for source in spec.get("envFrom", []):
-        if "configMapRef" in source:
-            env.update(named("ConfigMap").get(source["configMapRef"]["name"], {}).get("data", {}))
-        else:
-            env.update(secret_keys(source["secretRef"]["name"]))
-    for item in spec.get("env", []):
-        if ref := item.get("valueFrom", {}).get("secretKeyRef"):
-            if ref["key"] in secret_keys(ref["name"]):
-                env[item["name"]] = secret_keys(ref["name"])[ref["key"]]
-        else:
-            env[item["name"]] = str(item["value"])
-    return {key: str(value) for key, value in env.items()}
-
-
-def k8s_service_of(deployment: dict[str, Any]) -> str:
-    return deployment_env(deployment)["SERVICE"]
-
-
-def k8s_file_source(deployment: dict[str, Any], path: str) -> tuple[str, str, str, dict]:
-    """(kind, name, key, mount) of the ConfigMap or Secret key a file in the pod comes from."""
-    file = PurePosixPath(path)
-    mounts = [
-        m for m in container(deployment)["volumeMounts"] if file.is_relative_to(m["mountPath"])
-    ]
-    assert len(mounts) == 1, f"{path} is in {len(mounts)} mounts"
-    (mount,) = mounts
-    volumes = deployment["spec"]["template"]["spec"]["volumes"]
-    (volume,) = [v for v in volumes if v["name"] == mount["name"]]
-    key = str(file.relative_to(mount["mountPath"]))
-    if "secret" in volume:
-        kind, name, source = "Secret", volume["secret"]["secretName"], volume["secret"]
-    else:
-        kind, name, source = "ConfigMap", volume["configMap"]["name"], volume["configMap"]
-    paths = {item["path"]: item["key"] for item in source.get("items", [])}
-    return kind, name, paths.get(key, key), mount
-
-
-def secret_volumes(deployment: dict[str, Any]) -> set[str]:
-    return {
-        v["secret"]["secretName"]
-        for v in deployment["spec"]["template"]["spec"]["volumes"]
-        if "secret" in v
-    }
-
-
 def broker_properties(env: dict[str, str]) -> dict[str, str]:
     """server.properties as the apache/kafka image renders it from KAFKA_* variables: `_` is a
     dot, `__` an underscore, `___` a dash; a value holding "=" is dropped, and so are these
@@ -273,19 +197,13 @@ def dockerfile() -> list[tuple[str, str]]:
 DEPLOYED = [
     (f"compose:{name}", compose_service_of(svc), compose_env(svc))
     for name, svc in compose_apps().items()
-] + [
-    (f"k8s:{d['metadata']['name']}", k8s_service_of(d), deployment_env(d))
-    for d in k8s("Deployment")
 ]
 DEPLOYED_IDS = [label for label, *_ in DEPLOYED]
-DEPLOYMENTS = k8s("Deployment")
-DEPLOYMENT_IDS = [d["metadata"]["name"] for d in DEPLOYMENTS]
 
 
 # -- every file ---------------------------------------------------------------------------
-def test_the_deploy_folders_hold_the_compose_file_and_the_kustomization() -> None:
+def test_the_compose_folder_holds_the_compose_file() -> None:
     assert COMPOSE_FILE in yaml_files()
-    assert KUSTOMIZATION in yaml_files()
 
 
 @pytest.mark.parametrize("path", yaml_files(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -293,10 +211,6 @@ def test_every_yaml_file_under_deploy_parses_into_mappings(path: Path) -> None:
     docs = load(path)
     assert docs, "no document"
     assert all(isinstance(doc, dict) for doc in docs)
-    if path.parent == K8S_DIR:
-        for doc in docs:
-            assert doc.get("apiVersion") and doc.get("kind"), doc
-            assert doc["kind"] == "Kustomization" or doc["metadata"]["name"]
 
 
 def test_every_bigschool_variable_named_in_a_manifest_is_a_settings_field() -> None:
@@ -519,138 +433,6 @@ def test_compose_services_find_the_token_keys_in_what_they_mount() -> None:
         jwks = Path(compose_env(svc)["BIGSCHOOL_JWT_JWKS_PATH"])
         targets = [v["target"] if isinstance(v, dict) else v.split(":")[1] for v in svc["volumes"]]
         assert any(jwks.is_relative_to(t) for t in targets), (name, jwks, targets)
-
-
-# -- Kubernetes ---------------------------------------------------------------------------
-def test_the_kustomization_lists_every_manifest_in_the_folder() -> None:
-    (kustomization,) = load(KUSTOMIZATION)
-    manifests = {p.name for p in yaml_files() if p.parent == K8S_DIR and p != KUSTOMIZATION}
-    assert set(kustomization["resources"]) == manifests
-
-
-def test_kubernetes_runs_one_deployment_per_service_of_its_node() -> None:
-    assert sorted(k8s_service_of(d) for d in DEPLOYMENTS) == sorted(SETTINGS)
-    assert {deployment_env(d)["BIGSCHOOL_NODE_ID"] for d in DEPLOYMENTS} == {K8S_NODE}
-    assert {deployment_env(d)["BIGSCHOOL_ROOT_ORG"] for d in DEPLOYMENTS} == {K8S_NODE}
-
-
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
-def test_every_deployment_is_ready_on_readyz_and_alive_on_healthz(
-    deployment: dict[str, Any],
-) -> None:
-    spec = container(deployment)
-    ports = {p.get("name"): p["containerPort"] for p in spec["ports"]}
-    listening = int(deployment_env(deployment)["BIGSCHOOL_HTTP_PORT"])
-    for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
-        get = spec[probe]["httpGet"]
-        assert get["path"] == path, probe
-        assert ports.get(get["port"], get["port"]) == listening, probe
-
-
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
-def test_every_deployment_uses_only_config_maps_and_secret_keys_that_exist(
-    deployment: dict[str, Any],
-) -> None:
-    spec = container(deployment)
-    for source in spec.get("envFrom", []):
-        if "configMapRef" in source:
-            assert source["configMapRef"]["name"] in named("ConfigMap"), source
-        else:
-            assert source["secretRef"]["name"] in named("Secret"), source
-    for item in spec.get("env", []):
-        if ref := item.get("valueFrom", {}).get("secretKeyRef"):
-            assert ref["key"] in secret_keys(ref["name"]), ref
-
-
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
-def test_every_deployment_finds_every_file_it_is_told_of_in_a_read_only_mount(
-    deployment: dict[str, Any],
-) -> None:
-    env = deployment_env(deployment)
-    told = {name: path for name, path in env.items() if name in PATH_ENV_NAMES}
-    assert told
-    for variable, path in told.items():
-        kind, name, key, mount = k8s_file_source(deployment, path)
-        assert mount.get("readOnly") is True, variable
-        # subPath mounts never see an update (a new node's key in the JWKS).
-        assert "subPath" not in mount, variable
-        source = secret_keys(name) if kind == "Secret" else named(kind)[name]["data"]
-        assert key in source, (variable, kind, name, key)
-        if variable in {"KAFKA_SASL_PASSWORD_FILE", "BIGSCHOOL_NODE_KEY_PATH"}:
-            assert kind == "Secret", variable
-
-
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
-def test_every_deployment_reaches_kafka_over_tls_with_the_clusters_ca(
-    deployment: dict[str, Any],
-) -> None:
-    env = deployment_env(deployment)
-    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
-    assert env.get("KAFKA_SSL_CAFILE")
-
-
-def test_only_enrollment_mounts_the_node_signing_key() -> None:
-    (enrollment,) = [d for d in DEPLOYMENTS if k8s_service_of(d) == "enrollment"]
-    kind, key_secret, *_ = k8s_file_source(
-        enrollment, deployment_env(enrollment)["BIGSCHOOL_NODE_KEY_PATH"]
-    )
-    assert kind == "Secret"
-    mounting = {k8s_service_of(d) for d in DEPLOYMENTS if key_secret in secret_volumes(d)}
-    assert mounting == {"enrollment"}
-
-
-def test_the_federation_jwks_placeholder_is_a_jwks_the_services_can_read() -> None:
-    (deployment, *_) = DEPLOYMENTS
-    path = deployment_env(deployment)["BIGSCHOOL_FEDERATION_JWKS_PATH"]
-    kind, name, key, _ = k8s_file_source(deployment, path)
-    assert kind == "ConfigMap"
-    FederationKeys.from_jwks(json.loads(named(kind)[name]["data"][key]))
-
-
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
-def test_every_deployment_runs_two_non_root_replicas_on_a_read_only_root_with_a_writable_tmp(
-    deployment: dict[str, Any],
-) -> None:
-    pod = deployment["spec"]["template"]["spec"]
-    spec = container(deployment)
-    assert deployment["spec"]["replicas"] == 2
-    assert pod["securityContext"]["runAsNonRoot"] is True
-    assert spec["securityContext"]["readOnlyRootFilesystem"] is True
-    assert spec["securityContext"]["allowPrivilegeEscalation"] is False
-    (tmp,) = [m for m in spec["volumeMounts"] if m["mountPath"] == "/tmp"]
-    assert "emptyDir" in next(v for v in pod["volumes"] if v["name"] == tmp["name"])
-    assert {"cpu", "memory"} <= set(spec["resources"]["requests"])
-    assert "memory" in spec["resources"]["limits"]
-
-
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
-def test_every_deployment_is_scraped_by_prometheus_on_its_metrics_port(
-    deployment: dict[str, Any],
-) -> None:
-    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-    assert annotations["prometheus.io/scrape"] == "true"
-    assert annotations["prometheus.io/path"] == "/metrics"
-    assert annotations["prometheus.io/port"] == deployment_env(deployment)["BIGSCHOOL_HTTP_PORT"]
-
-
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=DEPLOYMENT_IDS)
-def test_every_deployment_has_a_service_and_a_disruption_budget_selecting_its_pods(
-    deployment: dict[str, Any],
-) -> None:
-    labels = deployment["spec"]["template"]["metadata"]["labels"]
-    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
-
-    def selects(selector: dict[str, str]) -> bool:
-        return bool(selector) and selector.items() <= labels.items()
-
-    services = [s for s in k8s("Service") if selects(s["spec"]["selector"])]
-    budgets = [
-        b for b in k8s("PodDisruptionBudget") if selects(b["spec"]["selector"]["matchLabels"])
-    ]
-    assert len(services) == 1 and len(budgets) == 1, (len(services), len(budgets))
-    port_names = {p.get("name") for p in container(deployment)["ports"]}
-    assert {p["targetPort"] for p in services[0]["spec"]["ports"]} <= port_names
-    assert budgets[0]["spec"]["minAvailable"] < deployment["spec"]["replicas"]
 
 
 # -- Dockerfile ---------------------------------------------------------------------------

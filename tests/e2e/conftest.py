@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from deploy.local.federation import ROOTS, Federation, launch
 from deploy.local.http_sink import HttpSink
@@ -107,3 +108,15 @@ def running_federation(
             postgres_server,
             clock_file,
         )
+
+
+@pytest.fixture(scope="session")
+def browser(running_federation: RunningFederation) -> Iterator[Browser]:
+    """Debian's chromium, headless (see tests/e2e/browser.py). After the federation: its
+    start runs an event loop of its own, which Playwright's running loop would refuse."""
+    from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -9,41 +9,22 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import (
     Browser,
-    BrowserContext,
     Page,
-    ViewportSize,
     expect,
-    sync_playwright,
 )
 
 from deploy.local.federation import ENTERPRISE_NODE
-from deploy.local.portal import portal_process
 from portal.people import Person
+from tests.e2e.browser import DESKTOP, PHONE, STEP_MS, running_portal, shoot, side_scroll, sign_in
 from tests.e2e.conftest import RunningFederation
 from tests.e2e.helpers import new_members
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-PHONE: ViewportSize = {"width": 360, "height": 740}
-STEP_MS = 45_000  # an event crosses Kafka and two services before a page shows it
 
 
 @dataclass
@@ -75,43 +56,14 @@ def portal(running_federation: RunningFederation) -> Iterator[PortalUnderTest]:
         Person("second", second["name"], second["home_org"], ("member",), second["member_id"]),
         Person("cadre", "Rolling cadre", "hzsteel-rolling", ("cadre",)),
     ]
-    process = portal_process(
-        running_federation.node(ENTERPRISE_NODE), running_federation.keys_dir, people
-    )
-    process.start()
-    try:
-        process.wait_ready()
-        yield PortalUnderTest(process.url, programme["programme_id"], title, first, second)
-    finally:
-        process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with running_portal(running_federation, ENTERPRISE_NODE, people, "portal-member") as url:
+        yield PortalUnderTest(url, programme["programme_id"], title, first, second)
 
 
 def signed_in(browser: Browser, portal: PortalUnderTest, person: str, **options: Any) -> Page:
-    context: BrowserContext = browser.new_context(base_url=portal.url, **options)
-    page = context.new_page()
-    page.goto("/signin")
-    page.click(f"button[data-person={person}]")
+    page = sign_in(browser, portal.url, person, **options)
     expect(page).to_have_url(f"{portal.url}/programmes")
     return page
-
-
-def shoot(page: Page, name: str) -> None:
-    """The page as it is, at desktop and at phone width."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SCREENSHOTS / f"portal-{name}-{label}.png"), full_page=True)
-    if size:
-        page.set_viewport_size(size)
 
 
 def open_programme(page: Page, portal: PortalUnderTest) -> None:
@@ -190,9 +142,7 @@ def test_switching_to_english_and_back_keeps_the_page_and_phones_need_no_side_sc
 
     for path in ("/programmes", f"/programmes/{portal.programme_id}", "/enrollments", "/inbox"):
         page.goto(path)
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
+        overflow = side_scroll(page)
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360 px"
     page.context.close()
 

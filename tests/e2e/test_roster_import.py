@@ -18,7 +18,7 @@ from tests.e2e.test_lifecycle import cadre
 pytestmark = pytest.mark.e2e
 
 ORG = "hzsteel-rolling"
-ROWS, BAD_EVERY = 30_000, 100  # 1 % bad rows: an e-mail that is not one
+ROWS, BAD_EVERY = 15_000, 100  # 1 % bad rows: an e-mail that is not one
 
 
 def roster(prefix: str) -> tuple[bytes, int]:

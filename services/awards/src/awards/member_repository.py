@@ -29,6 +29,23 @@ async def forget_member(session: AsyncSession, member_id: str) -> None:
     await session.execute(delete(MemberReplica).where(MemberReplica.member_id == member_id))
 
 
+async def search_members(
+    session: AsyncSession, orgs: Sequence[str], q: str, *, after: str | None, limit: int
+) -> list[MemberReplica]:
+    """Members at home in one of `orgs` whose display name holds `q` (any case) or whose id
+    starts with it, in id order after `after`. `q` is matched literally (no wildcards)."""
+    stmt = select(MemberReplica).where(MemberReplica.home_org.in_(orgs))
+    if q:
+        stmt = stmt.where(
+            func.lower(MemberReplica.display_name).contains(q.lower(), autoescape=True)
+            | MemberReplica.member_id.startswith(q.lower(), autoescape=True)
+        )
+    if after is not None:
+        stmt = stmt.where(MemberReplica.member_id > after)
+    stmt = stmt.order_by(MemberReplica.member_id).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
 async def count_members(session: AsyncSession, orgs: Sequence[str]) -> int:
     """Members whose home org is one of `orgs` (an org's subtree hosted here)."""
     stmt = select(func.count()).where(MemberReplica.home_org.in_(orgs))

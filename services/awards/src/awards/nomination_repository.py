@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from awards.models import (
@@ -78,6 +78,61 @@ async def nominations_of_round(
     limit: int,
 ) -> list[Nomination]:
     stmt = select(Nomination).where(Nomination.round_id == round_id)
+    if statuses:
+        stmt = stmt.where(Nomination.status.in_(statuses))
+    if after is not None:
+        stmt = stmt.where(Nomination.nomination_id > after)
+    stmt = stmt.order_by(Nomination.nomination_id).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def nominations_involving(
+    session: AsyncSession,
+    org_id: str,
+    *,
+    statuses: Sequence[str] | None,
+    after: str | None,
+    limit: int,
+) -> list[Nomination]:
+    """Nominations `org_id` filed, endorses (one of their `stages`) or owns, in id order. The
+    stages are a JSON list, portable across databases only as text: it is matched for the
+    quoted id, the LIKE wildcards escaped."""
+    quoted = '"' + org_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+    stmt = select(Nomination).where(
+        or_(
+            Nomination.home_org == org_id,
+            Nomination.owner_org == org_id,
+            cast(Nomination.stages, String).like(f"%{quoted}%", escape="\\"),
+        )
+    )
+    return await _page(session, stmt, statuses, after, limit)
+
+
+async def nominations_of_schemes(
+    session: AsyncSession,
+    scheme_ids: Sequence[str],
+    *,
+    statuses: Sequence[str] | None,
+    after: str | None,
+    limit: int,
+) -> list[Nomination]:
+    stmt = select(Nomination).where(Nomination.scheme_id.in_(scheme_ids))
+    return await _page(session, stmt, statuses, after, limit)
+
+
+async def staff_roles_of(session: AsyncSession, sub: str) -> list[SchemeStaff]:
+    """Every panel seat and veto department a staff account holds here: a handful."""
+    stmt = select(SchemeStaff).where(SchemeStaff.sub == sub)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def _page(
+    session: AsyncSession,
+    stmt: Select[Nomination],
+    statuses: Sequence[str] | None,
+    after: str | None,
+    limit: int,
+) -> list[Nomination]:
     if statuses:
         stmt = stmt.where(Nomination.status.in_(statuses))
     if after is not None:

@@ -114,3 +114,22 @@ async def history_spans(session: AsyncSession, member_id: str) -> list[tuple[str
         for org_id, first in (await session.execute(stmt)).all():
             firsts[org_id] = min(first, firsts.get(org_id, first))
     return sorted(firsts.items())
+
+
+async def members_of_org(
+    session: AsyncSession, org: str, *, after: tuple[datetime, str] | None, limit: int
+) -> Sequence[Member]:
+    """One page of an org's roster, in the order members were registered (an index walk:
+    `ix_members_org_created`)."""
+    stmt = (
+        select(Member)
+        .where(Member.home_org == org)
+        .order_by(Member.created_at, Member.member_id)
+        .limit(limit)
+    )
+    if after is not None:
+        at, key = after
+        stmt = stmt.where(
+            (Member.created_at > at) | ((Member.created_at == at) & (Member.member_id > key))
+        )
+    return (await session.execute(stmt)).scalars().all()

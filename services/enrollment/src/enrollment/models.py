@@ -51,6 +51,8 @@ class Member(Base):
             sqlite_where=HAS_EMPLOYEE_NO,
             postgresql_where=HAS_EMPLOYEE_NO,
         ),
+        # An org's roster page by page, in the order members were registered (migration 0011).
+        Index("ix_members_org_created", "home_org", "created_at", "member_id"),
     )
 
     member_id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -8,6 +8,7 @@ loaded (kept in `session.info`, so it lives exactly as long as the transaction).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -69,12 +70,35 @@ async def lock_programmes(session: AsyncSession, programme_ids: Iterable[str]) -
     locked.update({pid: found.get(pid) for pid in wanted})
 
 
+@dataclass(frozen=True)
+class ProgrammeFilters:
+    """What `GET /programmes` narrows to; every filter left None (or no words) is off."""
+
+    quality_area: str | None = None
+    kind: str | None = None
+    owner_org: str | None = None
+    starts_from: datetime | None = None
+    title_words: list[str] = field(default_factory=list)
+
+
 async def list_programmes(
-    session: AsyncSession, *, after: str | None, limit: int
+    session: AsyncSession, *, after: str | None, limit: int, filters: ProgrammeFilters | None = None
 ) -> list[Programme]:
+    """A keyset page in programme id order; filters narrow it in the same query."""
     stmt = select(Programme).order_by(Programme.programme_id).limit(limit)
     if after:
         stmt = stmt.where(Programme.programme_id > after)
+    f = filters or ProgrammeFilters()
+    if f.quality_area:
+        stmt = stmt.where(Programme.quality_area == f.quality_area)
+    if f.kind:
+        stmt = stmt.where(Programme.kind == f.kind)
+    if f.owner_org:
+        stmt = stmt.where(Programme.owner_org == f.owner_org)
+    if f.starts_from is not None:
+        stmt = stmt.where(Programme.starts_at >= f.starts_from)
+    for word in f.title_words:  # every word, anywhere in the title, in any case
+        stmt = stmt.where(func.lower(Programme.title).contains(word.lower(), autoescape=True))
     return list((await session.execute(stmt)).scalars())
 
 

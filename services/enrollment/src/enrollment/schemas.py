@@ -99,6 +99,13 @@ class MemberOut(BaseModel):
     status: str = Field("active", description="`arriving` until the old home hands over.")
 
 
+class MemberPage(BaseModel):
+    """An org's roster, in the order members were registered."""
+
+    items: list[MemberOut]
+    next_cursor: str | None
+
+
 class MemberChangeIn(BaseModel):
     """Change a member's contact data or language: only the fields given change; `null`
     clears an optional one. The member may change their own; their cadre any."""

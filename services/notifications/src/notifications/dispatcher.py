@@ -31,6 +31,8 @@ from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass
 
+from opentelemetry.trace import StatusCode
+
 from notifications.channels import Outgoing, Sender, senders
 from notifications.domain.deliveries import Channel
 from notifications.mailer import Mailer
@@ -49,6 +51,7 @@ from notifications.service.dispatching import (
 from notifications.service.template_overrides import OverrideCache
 from notifications.templates import Rendered, language_of
 from shared.db import CommitSignal, Database
+from shared.tracing import delivery_span
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +278,13 @@ class Dispatcher:
             at=self.ctx.clock.now(),
             deadline=claimed.deadline,
         )
-        return await sender.send(outgoing)
+        with delivery_span(delivery.channel, delivery.delivery_id, delivery.ce_id) as span:
+            result = await sender.send(outgoing)
+            if result is not None:
+                span.set_attribute("bigschool.delivery.outcome", str(result.outcome))
+                if result.error_type:
+                    span.set_status(StatusCode.ERROR, result.error_type)
+        return result
 
 
 def _finished(delivery: Delivery, result: Result, inbox: Rendered | None = None) -> Finished:

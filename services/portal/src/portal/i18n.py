@@ -37,6 +37,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role.member": ("会员", "member"),
     "role.cadre": ("工会干部", "cadre"),
     "role.admin": ("管理员", "administrator"),
+    "role.reviewer": ("评审 / 审核", "reviewer"),
     "lang.switch": ("语言", "Language"),
     "programmes.title": ("向我开放的活动项目", "Programmes open to me"),
     "filter.area": ("素质领域", "Quality area"),

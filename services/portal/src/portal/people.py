@@ -14,13 +14,15 @@ from shared.auth.tokens import issue_token, load_private_key
 
 @dataclass(frozen=True)
 class Person:
-    """Someone the local sign-in page offers; `member_id` for a member."""
+    """Someone the local sign-in page offers; `member_id` for a member; `subject` when staff
+    are known by a given id (a scheme's officer and reviewers)."""
 
     key: str
     name: str
     org: str
     roles: tuple[str, ...]
     member_id: str | None = None
+    subject: str | None = None
 
     def as_json(self) -> dict[str, object]:
         """As the people file (`load_people`) holds it."""
@@ -32,10 +34,14 @@ class Person:
         }
         if self.member_id:
             row["member_id"] = self.member_id
+        if self.subject:
+            row["subject"] = self.subject
         return row
 
     @property
     def sub(self) -> str:
+        if self.subject:
+            return self.subject
         return f"member:{self.member_id}" if self.member_id else f"{self.roles[0]}@{self.org}"
 
 
@@ -50,6 +56,7 @@ def load_people(path: Path | None) -> list[Person]:
             org=str(row["org"]),
             roles=tuple(row["roles"]),
             member_id=row.get("member_id"),
+            subject=row.get("subject"),
         )
         for row in rows
     ]

@@ -31,4 +31,16 @@ class PortalSettings(BaseSettings):
     demo_people_path: Path | None = Field(
         None, description='JSON list of {"key", "name", "org", "roles", "member_id"?}.'
     )
+    # Production: OpenID Connect against the federation's identity provider (README).
+    oidc_issuer: str | None = Field(
+        None, description="The provider's issuer URL (its discovery document is below it)."
+    )
+    oidc_client_id: str = "bigschool-portal"
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="For a confidential client; a public client relies on PKCE alone."
+    )
+    oidc_redirect_uri: str | None = Field(
+        None, description="This portal's /signin/callback as the provider knows it."
+    )
+    oidc_scopes: str = "openid profile"
     log_level: str = "INFO"

@@ -4,7 +4,8 @@ like them and records every request, and a signed-in browser's side of the porta
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
+from portal.app import create_app
 from portal.settings import PortalSettings
 from shared.auth.keys import generate_keys, kid_of
 
@@ -68,6 +70,20 @@ class FakeServices:
         return [r for r in self.seen if r.method == method and r.url.path == path]
 
 
+def answering(method: str, path: str, body: Any, status: int = 200) -> Handler:
+    """A `FakeServices.special` handler: `method path` gets `body` (JSON; bytes go out as a
+    CSV file) with `status`; any other request is left to the next handler."""
+
+    def handler(request: httpx.Request) -> httpx.Response | None:
+        if request.method == method and request.url.path == path:
+            if isinstance(body, bytes):
+                return httpx.Response(status, content=body, headers={"content-type": "text/csv"})
+            return httpx.Response(status, json=body)
+        return None
+
+    return handler
+
+
 @dataclass
 class Portal:
     http: httpx.AsyncClient
@@ -84,6 +100,15 @@ class Portal:
         token = await self.csrf()
         answer = await self.http.post("/signin", data={"csrf": token, "person": person})
         assert answer.status_code == 303, answer.text
+
+
+@asynccontextmanager
+async def running_portal(settings: PortalSettings, services: FakeServices) -> AsyncIterator[Portal]:
+    """A portal built by the real `create_app`, its node's services faked by `services`."""
+    app = create_app(settings, transport=httpx.MockTransport(services))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal") as http:
+        yield Portal(http, services, settings)
 
 
 def people_file(folder: Path) -> Path:

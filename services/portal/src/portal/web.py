@@ -76,6 +76,14 @@ def signed_in(request: Request) -> Session:
     return session
 
 
+def cadre_only(request: Request) -> Session:
+    """The signed-in cadre; anyone else gets the 403 page before any API is asked."""
+    session = signed_in(request)
+    if not session.is_cadre():
+        raise PageError(403, "error.403")
+    return session
+
+
 class SignInFirst(Exception):
     def __init__(self, back_to: str) -> None:
         super().__init__(back_to)
@@ -130,6 +138,11 @@ async def error_page(
     request: Request, status: int, message_key: str, detail: str | None
 ) -> Response:
     return await page(request, "error.html", status, message_key=message_key, detail=detail)
+
+
+def paging(body: dict[str, Any], cursor: str) -> dict[str, Any]:
+    """A paged list's context: its items, the next page's cursor, whether this is a later page."""
+    return {"items": body["items"], "next_cursor": body.get("next_cursor"), "paged": bool(cursor)}
 
 
 def redirect(path: str) -> RedirectResponse:

@@ -27,14 +27,14 @@ from awards.schemas.nominations import (
     VetoCheckIn,
     VetoCheckOut,
 )
-from awards.service import assessing, endorsing, nominating, schemes
+from awards.service import assessing, endorsing, nominating, nomination_lists, schemes
 from awards.service.context import Context
 from awards.service.nomination_access import is_staff, visible_nomination
 from shared.auth import Principal
 from shared.auth.dependencies import CurrentPrincipal
 from shared.contracts.events.nominations import NominationStatus
 from shared.web.cursor import decode_key, encode_key
-from shared.web.deps import PageCursor, PageLimit
+from shared.web.deps import AfterKey, PageCursor, PageLimit
 from shared.web.fields import Id
 
 router = APIRouter(tags=["nominations"])
@@ -70,6 +70,37 @@ async def file_nomination(
         out = await _out(session, row)
     response.headers["Location"] = f"/nominations/{row.nomination_id}"
     return out
+
+
+@router.get(
+    "/nominations",
+    response_model=NominationPage,
+    summary="The nominations I work on, in id order",
+    description="A cadre's: those their org filed, endorses or owns (at this node). A "
+    "scheme's reviewers and veto officers: those of the schemes they serve, at the owner's "
+    "node; for a reviewer `recused` says whether they may score it. Anyone else gets 403.",
+)
+async def list_my_nominations(
+    who: CurrentPrincipal,
+    ctx: Ctx,
+    db: Db,
+    after: AfterKey,
+    status: Annotated[list[NominationStatus] | None, Query(description="Only these.")] = None,
+    limit: PageLimit = 50,
+) -> NominationPage:
+    async with db.reading() as session:
+        found = await nomination_lists.my_nominations(
+            session, ctx, who, statuses=status, after=after, limit=limit + 1
+        )
+        items = []
+        for listed in found[:limit]:
+            out = await _out(session, listed.row)
+            out.recused = listed.recused
+            items.append(out)
+    more = len(found) > limit
+    return NominationPage(
+        items=items, next_cursor=encode_key(found[limit - 1].row.nomination_id) if more else None
+    )
 
 
 @router.get("/nominations/{nomination_id}", response_model=NominationOut, summary="A nomination")

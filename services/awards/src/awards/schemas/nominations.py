@@ -114,6 +114,10 @@ class NominationOut(BaseModel):
     dossier: DossierOut | None = None
     reviews: list[ReviewOut] | None = Field(None, description="At the owner's node only.")
     veto_checks: list[VetoCheckOut] | None = Field(None, description="At the owner's node only.")
+    recused: bool | None = Field(
+        None,
+        description="In a reviewer's list (GET /nominations): recusal bars them from scoring it.",
+    )
 
 
 class NominationPage(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from awards import member_repository as repo
+from awards import proposal_repository
 from awards.errors import NotFound
 from awards.models import MemberReplica
 from awards.service.context import Context
@@ -37,3 +38,16 @@ async def member_of(
     if member is None or not await ctx.orgs.is_within(member.home_org, org_id, session):
         raise NotFound(f"member_id: no member {member_id} in {org_id} here")
     return member
+
+
+async def members_of_org(
+    session: AsyncSession, ctx: Context, org_id: str, q: str, *, after: str | None, limit: int
+) -> list[MemberReplica]:
+    """Members at home in `org_id` or an org below it (hosted here) matching `q`: whom a cadre
+    may pick to reward or nominate. The caller's right to see the org is checked first."""
+    homes = await proposal_repository.member_home_orgs(session)
+    # The directory answers from its cache: a node's grassroots orgs are few.
+    orgs = [o for o in sorted(homes) if await ctx.orgs.is_within(o, org_id, session)]
+    if not orgs:
+        return []
+    return await repo.search_members(session, orgs, q, after=after, limit=limit)

@@ -4,6 +4,7 @@ once. A link is refused when it was changed (403), is too old or was used alread
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
@@ -17,6 +18,15 @@ from shared.links import Link, LinkExpired, LinkRefused
 router = APIRouter(prefix="/links", tags=["one-click links"])
 
 CANCEL = "cancel-enrollment"
+# A person follows these links: refusals are pages too (OpenAPI; shared/web/problem_docs.py).
+PAGES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": {"text/html": {}}}
+    for status, description in [
+        (403, "The link was changed or is not for this."),
+        (404, "Links are not enabled here."),
+        (410, "The link is too old or was used already."),
+    ]
+}
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -43,7 +53,12 @@ def _read(ctx: Context, token: str) -> Link | HTMLResponse:
     return link
 
 
-@router.get("/{token}", response_class=HTMLResponse, summary="What a one-click link will do")
+@router.get(
+    "/{token}",
+    response_class=HTMLResponse,
+    responses=PAGES,
+    summary="What a one-click link will do",
+)
 async def show(token: str, ctx: Ctx, db: Db) -> HTMLResponse:
     link = _read(ctx, token)
     if isinstance(link, HTMLResponse):
@@ -64,7 +79,12 @@ async def show(token: str, ctx: Ctx, db: Db) -> HTMLResponse:
     return _page("Give up your place", form)
 
 
-@router.post("/{token}", response_class=HTMLResponse, summary="Do what a one-click link says")
+@router.post(
+    "/{token}",
+    response_class=HTMLResponse,
+    responses=PAGES,
+    summary="Do what a one-click link says",
+)
 async def act(token: str, ctx: Ctx, db: Db) -> HTMLResponse:
     link = _read(ctx, token)
     if isinstance(link, HTMLResponse):

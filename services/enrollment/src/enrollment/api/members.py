@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrollment import member_repository as repo
@@ -13,6 +15,7 @@ from enrollment.schemas import (
     MemberChangeIn,
     MemberIn,
     MemberOut,
+    MemberPage,
     TransferIn,
     TransferOut,
 )
@@ -22,7 +25,9 @@ from enrollment.service.members import change_member, register_member
 from enrollment.service.transfers import take_in, transfer_member, withdraw_transfer
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal
-from shared.web.fields import Id
+from shared.web.cursor import encode_position
+from shared.web.deps import AfterPosition, PageLimit
+from shared.web.fields import Id, OrgId
 
 router = APIRouter(prefix="/members", tags=["members"])
 
@@ -60,6 +65,33 @@ async def intake_member(body: IntakeIn, who: CurrentPrincipal, ctx: Ctx, db: Db)
     async with db.transaction() as session:
         member = await take_in(session, ctx, body)
     return MemberOut.model_validate(member)
+
+
+@router.get(
+    "",
+    response_model=MemberPage,
+    summary="An org's roster, page by page, in the order members were registered",
+    description="For the org's cadres (default org: the caller's), or the node's admins.",
+)
+async def list_members(
+    who: CurrentPrincipal,
+    ctx: Ctx,
+    db: Db,
+    after: AfterPosition,
+    org: Annotated[OrgId | None, Query(examples=["hzsteel-rolling"])] = None,
+    limit: PageLimit = 50,
+) -> MemberPage:
+    org = org or who.org
+    if not keeps_roster(who, ctx, org):
+        raise Forbidden("only the org's cadres list its members")
+    async with db.reading() as session:
+        rows = await repo.members_of_org(session, org, after=after, limit=limit + 1)
+    items = [MemberOut.model_validate(m) for m in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return MemberPage(
+        items=items,
+        next_cursor=encode_position(last.created_at, last.member_id) if last else None,
+    )
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="A member's record")

@@ -19,6 +19,7 @@ import logging
 import time
 
 import httpx
+from opentelemetry.trace import StatusCode
 
 from notifications.metrics import DISPATCH_ERRORS
 from notifications.service.context import Context
@@ -27,6 +28,7 @@ from notifications.webhooks.domain import signature_headers
 from notifications.webhooks.sending import Attempted, Job, claim, record
 from shared.clock import Clock, SystemClock
 from shared.db import CommitSignal, Database
+from shared.tracing import delivery_span
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,14 @@ class WebhookSender:
 
     async def attempt(self, job: Job) -> Attempted:
         """One POST; never raises (whatever went wrong becomes the attempt's error type)."""
+        with delivery_span("webhook", job.delivery_id, job.ce_id) as span:
+            attempted = await self._post(job)
+            span.set_attribute("http.response.status_code", attempted.status_code or 0)
+            if attempted.error_type:
+                span.set_status(StatusCode.ERROR, attempted.error_type)
+        return attempted
+
+    async def _post(self, job: Job) -> Attempted:
         started = time.monotonic()
         status: int | None = None
         error: str | None = None

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import repository as notices
 from notifications.domain.deliveries import Channel, new_delivery
 from notifications.domain.staff import staff_recipient_id
+from notifications.metrics import DELIVERY_ATTEMPTS
 from notifications.models import Delivery, WebhookDelivery, WebhookSubscription
 from notifications.service.context import Context
 from notifications.service.staff import staff_with_duty
@@ -40,6 +41,7 @@ class Job:
     url: str
     body: str
     secrets: tuple[str, ...]  # the current secret, then the previous one during an overlap
+    ce_id: str | None = None  # the event it tells of: its delivery span joins that trace
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ async def claim(session: AsyncSession, ctx: Context, limit: int) -> list[Job]:
             subs[d.subscription_id].url,
             d.body,
             secrets_in_use(subs[d.subscription_id], now),
+            d.ce_id,
         )
         for d in batch
     ]
@@ -99,6 +102,8 @@ async def record(session: AsyncSession, ctx: Context, attempts: Sequence[Attempt
         if row is None or sub is None or row.status != WebhookStatus.pending:
             continue
         log.append(_settle(ctx, row, done, now))
+        # Counted here, with the other channels' attempts (a rolled-back round recounts).
+        DELIVERY_ATTEMPTS.labels("webhook", log[-1]["outcome"]).inc()
         if done.ok:
             sub.failing_since = None
         else:

@@ -1,4 +1,5 @@
-"""Sign-in with the local demo issuer, sign-out, and the language switch."""
+"""Sign-in (OpenID Connect in production, the local demo issuer's people when it is
+configured), sign-out, and the language switch."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from starlette.responses import Response
 
 from portal import i18n
 from portal.api import ApiError, Services
+from portal.oidc import PENDING_COOKIE, PENDING_SECONDS, OidcClient, PendingCodec, SignInFailed
 from portal.people import DemoIssuer, Person
 from portal.session import session_of
+from portal.settings import PortalSettings
 from portal.web import PageError, form_of, local_path, page, redirect
 
 router = APIRouter()
@@ -26,7 +29,99 @@ async def home(request: Request) -> Response:
 
 @router.get("/signin")
 async def signin_page(request: Request, next: str = "/programmes") -> Response:
-    return await page(request, "signin.html", people=request.app.state.people, next=next)
+    return await page(
+        request,
+        "signin.html",
+        people=request.app.state.people if request.app.state.issuer else [],
+        oidc=_oidc(request) is not None,
+        next=local_path(next),
+    )
+
+
+def _oidc(request: Request) -> OidcClient | None:
+    """The provider's client, made on first use when an issuer is configured (it keeps the
+    discovery document and keys for the portal's life)."""
+    settings: PortalSettings = request.app.state.settings
+    if not settings.oidc_issuer:
+        return None
+    client: OidcClient | None = getattr(request.app.state, "oidc", None)
+    if client is None:
+        secret = settings.oidc_client_secret
+        client = OidcClient(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=secret.get_secret_value() if secret else None,
+            scopes=settings.oidc_scopes,
+            audience=f"bigschool:{settings.node_id}",
+            timeout=settings.api_timeout_seconds,
+        )
+        request.app.state.oidc = client
+    return client
+
+
+def _callback_uri(request: Request) -> str:
+    settings: PortalSettings = request.app.state.settings
+    return settings.oidc_redirect_uri or str(request.url_for("oidc_callback"))
+
+
+@router.get("/signin/oidc")
+async def oidc_start(request: Request, next: str = "/programmes") -> Response:
+    """Off to the provider; the login in flight waits in its own encrypted cookie."""
+    client = _oidc(request)
+    if client is None:
+        raise PageError(404, "error.404")
+    try:
+        url, pending = await client.begin(_callback_uri(request), local_path(next))
+    except SignInFailed as exc:
+        log.warning("OpenID Connect sign-in could not start: %s", exc.reason)
+        raise PageError(502, exc.message_key) from exc
+    response = redirect(url)
+    settings: PortalSettings = request.app.state.settings
+    response.set_cookie(
+        PENDING_COOKIE,
+        PendingCodec(settings.session_key.get_secret_value()).encode(pending),
+        max_age=PENDING_SECONDS,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",  # sent on the provider's top-level redirect back, not on a POST
+        path="/signin",
+    )
+    return response
+
+
+@router.get("/signin/callback", name="oidc_callback")
+async def oidc_callback(
+    request: Request, state: str = "", code: str = "", error: str = ""
+) -> Response:
+    """Back from the provider: the code exchanged for tokens, both checked, the session
+    started. Whatever fails ends on the sign-in error page, signed out."""
+    client = _oidc(request)
+    if client is None:
+        raise PageError(404, "error.404")
+    settings: PortalSettings = request.app.state.settings
+    pending = PendingCodec(settings.session_key.get_secret_value()).decode(
+        request.cookies.get(PENDING_COOKIE)
+    )
+    try:
+        if error or not code or pending is None:
+            raise SignInFailed(error or ("no code" if pending else "no login in flight"))
+        who = await client.finish(pending, state, code, _callback_uri(request))
+    except SignInFailed as exc:
+        log.warning("OpenID Connect sign-in refused: %s", exc.reason)
+        status = 502 if exc.message_key == "oidc.unavailable" else 400
+        raise PageError(status, exc.message_key) from exc
+    session = session_of(request)
+    session.reset()
+    session.token = who.access_token
+    session.name, session.org, session.roles = who.name, who.org, who.roles
+    session.member_id = who.member_id
+    session.changed = True
+    response = redirect(local_path(pending.next))
+    response.delete_cookie(PENDING_COOKIE, path="/signin")
+    saved = await _saved_language(request.app.state.services, who.access_token)
+    if saved:
+        _remember(response, saved)
+    return response
 
 
 @router.post("/signin")

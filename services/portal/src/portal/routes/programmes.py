@@ -1,12 +1,12 @@
 """Programmes open to me, one programme, and the enrol form.
 
-The enrollment API pages programmes by cursor and has no filters: the portal filters what it
-fetches (quality area, kind, start date, words of the title), reading on for a few pages
-while a filtered page is still short."""
+The enrollment API filters and pages (quality area, kind, start date, words of the title;
+cursor pages): the portal passes the filters on, a start date as local midnight in the
+federation's zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from fastapi import APIRouter
@@ -20,25 +20,25 @@ from portal.web import form_of, page, redirect, signed_in, zone_of
 
 router = APIRouter()
 NAV = (NavItem("/programmes", "nav.programmes", MEMBER | CADRE),)
-PAGE = 50
-SHOWN = 20  # with filters on, read on until this many match …
-SCAN_PAGES = 5  # … or this many pages were read
+PAGE = 20
 
 
-def _matches(p: dict[str, Any], area: str, kind: str, since: str, q: str, zone: Any) -> bool:
-    if area and p["quality_area"] != area:
-        return False
-    if kind and p["kind"] != kind:
-        return False
-    if q and q.casefold() not in p["title"].casefold():
-        return False
-    if since:
-        try:
-            day = datetime.fromisoformat(since).date()
-        except ValueError:
-            return True
-        return bool(datetime.fromisoformat(p["starts_at"]).astimezone(zone).date() >= day)
-    return True
+def api_filters(area: str, kind: str, since: str, q: str, zone: Any) -> dict[str, str]:
+    """The page's filters as the API's query; a value it does not know is left out."""
+    params: dict[str, str] = {}
+    if area in i18n.QUALITY_AREAS:
+        params["quality_area"] = area
+    if kind in i18n.KINDS:
+        params["kind"] = kind
+    if q.strip():
+        params["q"] = q.strip()[:100]
+    try:
+        day = date.fromisoformat(since) if since else None
+    except ValueError:
+        day = None
+    if day is not None:
+        params["starts_from"] = datetime.combine(day, time(0), tzinfo=zone).isoformat()
+    return params
 
 
 @router.get("/programmes")
@@ -52,27 +52,19 @@ async def programmes(
 ) -> Response:
     session = signed_in(request)
     assert session.token is not None
-    zone = zone_of(request)
-    filtering = any((area, kind, since, q.strip()))
-    items: list[dict[str, Any]] = []
-    cursor: str | None = after
-    for _ in range(SCAN_PAGES if filtering else 1):
-        body = await request.app.state.services.call(
-            "enrollment",
-            "GET",
-            "/programmes",
-            session.token,
-            params={"after": cursor, "limit": PAGE},
-        )
-        items += [p for p in body["items"] if _matches(p, area, kind, since, q.strip(), zone)]
-        cursor = body.get("next_cursor")
-        if cursor is None or len(items) >= SHOWN:
-            break
+    body = await request.app.state.services.call(
+        "enrollment",
+        "GET",
+        "/programmes",
+        session.token,
+        params={"cursor": after, "limit": PAGE}
+        | api_filters(area, kind, since, q, zone_of(request)),
+    )
     return await page(
         request,
         "programmes.html",
-        items=items,
-        next_cursor=cursor,
+        items=body["items"],
+        next_cursor=body.get("next_cursor"),
         filters={"area": area, "kind": kind, "since": since, "q": q},
         areas=i18n.QUALITY_AREAS,
         kinds=i18n.KINDS,

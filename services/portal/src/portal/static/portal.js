@@ -72,3 +72,36 @@
     return li;
   }
 })();
+
+// The roster import's progress page: moves the bar from the job's status (counts only)
+// and reloads once the job is done, to show the report link. Without this file the page
+// reloads itself (a <noscript> refresh).
+(function () {
+  var job = document.getElementById("roster-job");
+  if (!job || job.hasAttribute("data-finished") || !window.fetch) {
+    return;
+  }
+  var bar = document.getElementById("roster-progress");
+  function poll() {
+    fetch(job.dataset.statusUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (answer) {
+        return answer.ok ? answer.json() : null;
+      })
+      .then(function (status) {
+        if (!status) {
+          return;
+        }
+        bar.max = Math.max(status.total, 1);
+        bar.value = status.done;
+        if (status.finished) {
+          window.location.reload();
+        } else {
+          window.setTimeout(poll, 1000);
+        }
+      })
+      .catch(function () {
+        window.setTimeout(poll, 3000);
+      });
+  }
+  window.setTimeout(poll, 1000);
+})();

@@ -1,0 +1,1 @@
+"""Kubernetes glue: the migration step of every service pod, the Strimzi resources."""

@@ -1,0 +1,1 @@
+"""Operations' view of a running service: gauges sampled in the background (see sampling)."""
