@@ -75,10 +75,6 @@ def problems_on(page: Page, path: str, shot: str) -> dict[str, Any]:
     return found
 
 
-# Tests name their portal before `browser`: the federation starts first (its launch runs
-# asyncio, which Playwright's synchronous loop, once running, would refuse).
-
-
 def slug(path: str) -> str:
     return path.strip("/").replace("/", "-") or "home"
 

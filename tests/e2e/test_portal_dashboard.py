@@ -86,10 +86,6 @@ def dashboarded(running_federation: RunningFederation) -> Iterator[Dashboarded]:
         yield Dashboarded(url, org, name)
 
 
-# Tests name their portal before `browser`: the federation starts first (its launch runs
-# asyncio, which Playwright's synchronous loop, once running, would refuse).
-
-
 def participation_of(page: Page, name: str) -> str:
     row = page.locator("#dash-participation tbody tr", has=page.locator("th", has_text=name))
     return row.locator("td").last.inner_text()

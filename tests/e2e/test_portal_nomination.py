@@ -75,10 +75,6 @@ def portals(running_federation: RunningFederation) -> Iterator[Portals]:
         yield Portals(running_federation, enterprise, superior, nominee)
 
 
-# Each test names `running_federation` before `browser`: the federation starts with
-# asyncio.run, which refuses to run inside the Playwright session's event loop.
-
-
 def flash(page: Page, text: str) -> None:
     expect(page.locator(".flash")).to_contain_text(text)
 

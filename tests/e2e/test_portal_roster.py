@@ -32,8 +32,6 @@ from tests.e2e.conftest import RunningFederation
 from tests.e2e.helpers import new_members
 
 pytestmark = pytest.mark.e2e
-# Each test names `portal` before `browser`: the federation is launched (it runs asyncio)
-# before Playwright's synchronous driver takes the thread's event loop.
 ORG = "hzsteel-rolling"
 
 
