@@ -110,10 +110,11 @@ def running_federation(
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(running_federation: RunningFederation) -> Iterator[Browser]:
-    """Debian's chromium, headless (see tests/e2e/browser.py). After the federation: its
-    start runs an event loop of its own, which Playwright's running loop would refuse."""
+    """Debian's chromium, headless (see tests/e2e/browser.py). Per module, after the
+    federation: Playwright's synchronous API runs an event loop in this thread while it is
+    open, and every asyncio.run() of a later test (the federation's start too) would refuse."""
     from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
 
     with sync_playwright() as playwright:
