@@ -46,7 +46,8 @@ HTTP_SECONDS = Histogram(
 )
 CONSUMER_LAG = Gauge(
     "bigschool_consumer_lag",
-    "Messages not fetched yet (high watermark minus position), by group and partition.",
+    "Messages not yet handled and committed (high watermark minus the committed offset), "
+    "by group and partition.",
     ["group", "topic", "partition"],
     multiprocess_mode="livemax",
 )

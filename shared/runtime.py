@@ -163,6 +163,7 @@ class ServiceRuntime:
             self.clock,
             self.broker.subscribers,
             checks={"database": self.check_database, "kafka": self.check_kafka},
+            interval_seconds=settings.ops_sample_seconds,
         )
         for worker in [self.relay.run, self.pruner.run, sampler.run, *self.workers]:
             self._tasks.append(asyncio.create_task(worker(), name=worker.__qualname__))

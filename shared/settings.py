@@ -107,6 +107,12 @@ class ServiceSettings(BaseSettings):
         description="Wait this long after a commit before relaying: concurrent "
         "transactions' events go in one batch.",
     )
+    ops_sample_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How often the outbox backlog and age, consumer lag and readiness "
+        "gauges of /metrics are sampled.",
+    )
     log_level: str = "INFO"
 
     @field_validator("rate_limit_read", "rate_limit_write")

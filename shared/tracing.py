@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -113,6 +112,12 @@ def current_span_context() -> SpanContext:
     return trace.get_current_span().get_span_context()
 
 
+def current_traceparent() -> str | None:
+    """The current span's context as a `traceparent` (None outside any trace): what a row
+    written now keeps, for work done later in the same trace."""
+    return traceparent_of(current_span_context())
+
+
 def current_trace_id() -> str | None:
     span = current_span_context()
     return trace.format_trace_id(span.trace_id) if span.is_valid else None
@@ -176,7 +181,6 @@ def consume_span(handler: str, ce_type: str, ce_id: str, traceparent: str | None
             "cloudevents.event_type": ce_type,
         },
     ) as span:
-        remember_event_context(ce_id, traceparent_of(span.get_span_context()))
         yield span
 
 
@@ -184,42 +188,19 @@ def consume_span(handler: str, ce_type: str, ce_id: str, traceparent: str | None
 def delivery_span(
     channel: str, delivery_id: str, ce_id: str | None = None, traceparent: str | None = None
 ) -> Iterator[Span]:
-    """One delivery attempt (SMTP, SMS, webhook): a child of the triggering event's context
-    when known (`traceparent`, or what this process remembers of `ce_id`)."""
-    parent = context_of(traceparent or (event_context(ce_id) if ce_id else None))
+    """One delivery attempt (SMTP, SMS, webhook): a child of the span that planned it, whose
+    context the delivery row keeps (`traceparent`), so it joins the triggering event's trace
+    even when it is sent after a restart."""
     attributes = {"bigschool.channel": channel, "bigschool.delivery_id": delivery_id}
     if ce_id:
         attributes["messaging.message.id"] = ce_id
     with tracer().start_as_current_span(
         f"deliver {channel}",
-        context=parent or context.Context(),
+        context=context_of(traceparent) or context.Context(),
         kind=SpanKind.CLIENT,
         attributes=attributes,
     ) as span:
         yield span
-
-
-# -- the triggering event of a delivery -----------------------------------------------------
-# Deliveries are sent later, by another task, from rows that do not keep a trace context:
-# the consumer that wrote them leaves the event's context here, by ce_id, for the sender.
-# A delivery sent after a restart starts a trace of its own.
-_EVENT_CONTEXTS_MAX = 20_000
-_event_contexts: OrderedDict[str, str] = OrderedDict()
-
-
-def remember_event_context(ce_id: str, traceparent: str | None) -> None:
-    if not traceparent:
-        return
-    with _lock:
-        _event_contexts[ce_id] = traceparent
-        _event_contexts.move_to_end(ce_id)
-        while len(_event_contexts) > _EVENT_CONTEXTS_MAX:
-            _event_contexts.popitem(last=False)
-
-
-def event_context(ce_id: str) -> str | None:
-    with _lock:
-        return _event_contexts.get(ce_id)
 
 
 def instrument_database(engine: AsyncEngine) -> None:

@@ -208,9 +208,11 @@ def launch(
         for node, root in ROOTS.items()
     }
     try:
-        for node_id, node in nodes.items():
-            progress(f"starting node {node_id} …")
-            node.start()
+        progress(f"starting nodes {', '.join(nodes)} …")
+        for node in nodes.values():  # every process at once: they start in parallel
+            node.spawn()
+        for node in nodes.values():
+            node.wait_ready()
         federation = Federation(nodes, Tokens(work_dir / "keys"))
         progress("registering the org tree …")
         federation.register_orgs()

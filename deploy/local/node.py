@@ -157,8 +157,15 @@ class Node:
         return self.services[service].url
 
     def start(self, timeout: float = 90) -> None:
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def spawn(self) -> None:
+        """Start every service's process without waiting for it."""
         for proc in self.services.values():
             proc.start()
+
+    def wait_ready(self, timeout: float = 90) -> None:
         for proc in self.services.values():
             proc.wait_ready(timeout)
 

@@ -1,12 +1,13 @@
 """Gauges that no single event moves, sampled by a background task of every service: the
 outbox's backlog and the age of its oldest row (one query on the primary key's order), each
 consumer's lag per partition (the broker's high watermark, as of the last fetch, minus the
-consumer's position: no request to the broker), and the readiness checks of /readyz."""
+group's committed offset), and the readiness checks of /readyz."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import Table, func, select
 from shared.clock import Clock
 from shared.db import Database
 from shared.metrics import CONSUMER_LAG, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, READY
+from shared.web.ops import MULTIPROCESS_ENV
 
 log = logging.getLogger(__name__)
 
@@ -106,20 +108,26 @@ class OpsSampler:
                 CONSUMER_LAG.labels(*labels).set(lag)
                 seen.add(labels)
         for gone in self._lag_labels - seen:  # partitions that moved to another consumer
-            try:
+            # Several worker processes keep every series they wrote (prometheus_client cannot
+            # remove one there): 0 leaves the `livemax` to the partition's new owner.
+            CONSUMER_LAG.labels(*gone).set(0)
+            if not os.environ.get(MULTIPROCESS_ENV):
                 CONSUMER_LAG.remove(*gone)
-            except KeyError:
-                pass
         self._lag_labels = seen
 
 
 async def _lag(consumer: Any, tp: TopicPartition) -> int | None:
-    """High watermark minus position; None until the partition was fetched once."""
+    """High watermark (as of the last fetch) minus the group's committed offset: messages
+    not yet handled for good, as `kafka-consumer-groups.sh` counts them — a batch fetched
+    and still being handled counts. Before the group's first commit on the partition: minus
+    the position. None until the partition was fetched once."""
     highwater = consumer.highwater(tp)
     if highwater is None:
         return None
-    try:
-        position = await asyncio.wait_for(consumer.position(tp), timeout=1.0)
+    try:  # one request to the group coordinator per partition and round
+        done = await asyncio.wait_for(consumer.committed(tp), timeout=1.0)
+        if done is None:
+            done = await asyncio.wait_for(consumer.position(tp), timeout=1.0)
     except Exception:  # being reassigned, or its offset is being reset
         return None
-    return max(0, int(highwater) - int(position))
+    return max(0, int(highwater) - int(done))

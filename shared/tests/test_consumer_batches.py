@@ -20,11 +20,10 @@ from shared.contracts.events import EnrollmentRefused, OrgLevel, OrgRegistered
 from shared.contracts.topics import ENROLLMENT, FEDERATION
 from shared.db import Database
 from shared.messaging.consumer import ConsumerSpec, Handler, IdempotentConsumer, Outcome, Transient
-from shared.migrations import upgrade_to_head
 from shared.orgs.authority import Org
 from shared.orgs.directory import OrgDirectory
 from shared.orgs.signing import FederationKeys
-from shared.testing import FakeDeadLetters, FakeRecord, NodeKeys, node_keys, record_for
+from shared.testing import FakeDeadLetters, FakeRecord, NodeKeys, migrated, node_keys, record_for
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services/enrollment/migrations"
 AT = datetime(2026, 11, 25, tzinfo=UTC)
@@ -39,7 +38,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> NodeKeys:
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'batch.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     database = Database(url)
     async with database.transaction() as session:  # the top org, hosted by node n
         await OrgDirectory(database, ORGS, "n", "top").apply(

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from enrollment.models import IDEMPOTENCY_KEYS
 from shared.clock import FixedClock
 from shared.db import Database
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 from shared.web.body_limit import BodyLimits
 from shared.web.idempotency import IdempotencyPruner, IdempotencyStore
 from shared.web.idempotency_guard import fingerprint, valid_key
@@ -100,7 +100,7 @@ async def test_the_pruner_deletes_expired_keys_in_batches_and_keeps_live_ones(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     db = Database(url)
     ages = [25] * 23 + [23] * 4  # hours: 23 beyond a 24-hour TTL, 4 within it
     async with db.transaction() as session:

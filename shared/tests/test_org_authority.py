@@ -22,13 +22,13 @@ from shared.contracts.events import OrgLevel, OrgRegistered
 from shared.contracts.topics import FEDERATION
 from shared.db import Database
 from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer, Outcome
-from shared.migrations import upgrade_to_head
 from shared.orgs.directory import OrgDirectory
 from shared.orgs.signing import SIGNATURE_HEADER, FederationKeys, NodeSigner, key_id
 from shared.testing import (
     FakeDeadLetters,
     FakeRecord,
     NodeKeys,
+    migrated,
     node_keys,
     record_for,
     signed_org_record,
@@ -89,7 +89,7 @@ class Replica:
 @pytest.fixture
 async def replica(tmp_path: Path) -> AsyncIterator[Replica]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'replica.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     db = Database(url)
     keys = node_keys(tmp_path / "keys", ["cn", "zj", "hzsteel"])
     directory = OrgDirectory(db, ORGS, "zj", "zj")

@@ -11,7 +11,7 @@ from enrollment.models import MESSAGING
 from shared.clock import FixedClock
 from shared.db import Database
 from shared.messaging.pruning import ProcessedPruner
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services/enrollment/migrations"
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 async def test_records_older_than_the_retention_are_deleted_in_batches(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     db = Database(url)
     table = MESSAGING.processed
     ages = [40] * 25 + [34] * 7  # days: 25 beyond a 35-day retention, 7 within it

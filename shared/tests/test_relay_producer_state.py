@@ -16,7 +16,7 @@ from shared.contracts.events import MemberLeft
 from shared.db import Database
 from shared.kafka.connection import KafkaConnection
 from shared.messaging.outbox import Outbox, OutboxRelay, Producer
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "enrollment" / "migrations"
@@ -57,7 +57,7 @@ async def test_a_lost_producer_state_starts_a_new_producer_and_the_rows_go_throu
     tmp_path: Path,
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     db = Database(url)
     outbox = Outbox(MESSAGING, source="bigschool/zj/enrollment")
     async with db.transaction() as session:

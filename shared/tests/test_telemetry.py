@@ -14,16 +14,17 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 
 from shared.contracts.envelope import envelope_for
-from shared.contracts.events import EnrollmentConfirmed
 from shared.db import Database
 from shared.logs import JsonFormatter
 from shared.telemetry.testing import parent_span_id, span_collector, span_id_of, trace_id_of
+from shared.testing import a_confirmation
 from shared.tracing import (
     child_traceparent,
     consume_span,
     context_of,
     current_span_id,
     current_trace_id,
+    current_traceparent,
     delivery_span,
     instrument_database,
     publish_span,
@@ -40,18 +41,6 @@ def spans() -> InMemorySpanExporter:
     exporter = span_collector()
     exporter.clear()
     return exporter
-
-
-def confirmed() -> EnrollmentConfirmed:
-    return EnrollmentConfirmed(
-        enrollment_id=str(uuid.uuid4()),
-        programme_id="prog-1",
-        member_id=str(uuid.uuid4()),
-        owner_org="zj",
-        home_org="zj",
-        decided_at=datetime.now(UTC),
-        sequence=1,
-    )
 
 
 def test_a_malformed_traceparent_names_no_context() -> None:
@@ -75,7 +64,7 @@ def test_a_staged_event_carries_its_create_span_under_the_current_one(
 ) -> None:
     token = set_traceparent(INCOMING)
     try:
-        env = envelope_for(confirmed(), source="bigschool/zj/enrollment", at=datetime.now(UTC))
+        env = envelope_for(a_confirmation(), source="bigschool/zj/enrollment", at=datetime.now(UTC))
     finally:
         reset_traceparent(token)
     assert env.traceparent is not None
@@ -99,9 +88,9 @@ def test_publish_consume_and_delivery_spans_continue_the_events_trace(
     with publish_span("bigschool.enrollment", created, ce_id):
         pass
     with consume_span("notify", "bigschool.enrollment.confirmed.v1", ce_id, created):
-        pass
-    # Later, in the dispatcher's task: only the event id is known.
-    with delivery_span("email", "delivery-1", ce_id):
+        planned_in = current_traceparent()  # what the delivery row keeps
+    # Later, in the dispatcher's task (or another process after a restart): from the row.
+    with delivery_span("email", "delivery-1", ce_id, planned_in):
         pass
     finished = {s.name: s for s in spans.get_finished_spans()}
     publish = finished["publish bigschool.enrollment"]
@@ -121,10 +110,11 @@ def test_publish_consume_and_delivery_spans_continue_the_events_trace(
     assert publish.attributes["messaging.message.id"] == ce_id
 
 
-def test_a_delivery_of_an_unknown_event_starts_its_own_trace(
+def test_a_delivery_planned_outside_any_trace_starts_its_own(
     spans: InMemorySpanExporter,
 ) -> None:
-    with delivery_span("sms", "delivery-2", str(uuid.uuid4())):
+    assert current_traceparent() is None
+    with delivery_span("sms", "delivery-2", str(uuid.uuid4()), None):
         pass
     (deliver,) = spans.get_finished_spans()
     assert deliver.parent is None

@@ -3,7 +3,6 @@ should (HTTP per route template, outbox backlog and age, consumer lag, relay lea
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,10 +24,9 @@ from shared.db import Database
 from shared.kafka.connection import KafkaConnection
 from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer, Outcome
 from shared.messaging.outbox import Outbox, OutboxRelay, Producer
-from shared.migrations import upgrade_to_head
 from shared.telemetry.sampling import OpsSampler
 from shared.telemetry.testing import span_collector, trace_id_of
-from shared.testing import FakeDeadLetters, FakeRecord
+from shared.testing import FakeDeadLetters, FakeRecord, a_confirmation, sqlite_database
 from shared.web import ops
 from shared.web.trace import instrument_http
 
@@ -42,11 +40,8 @@ def sample(name: str, labels: dict[str, str] | None = None) -> float:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
-    database = Database(url)
-    yield database
-    await database.dispose()
+    async with sqlite_database(MIGRATIONS, tmp_path / "metrics.db") as database:
+        yield database
 
 
 def app_with_a_route() -> FastAPI:
@@ -112,18 +107,6 @@ async def test_a_request_span_continues_the_incoming_traceparent() -> None:
     assert trace_id_of(servers[0]) == "12" * 16
 
 
-def confirmed() -> EnrollmentConfirmed:
-    return EnrollmentConfirmed(
-        enrollment_id=str(uuid.uuid4()),
-        programme_id="prog-1",
-        member_id=str(uuid.uuid4()),
-        owner_org="zj",
-        home_org="zj",
-        decided_at=AT,
-        sequence=1,
-    )
-
-
 async def test_outbox_backlog_and_oldest_age_follow_the_unsent_rows(db: Database) -> None:
     clock = FixedClock(AT)
     outbox = Outbox(MESSAGING, "bigschool/zj/enrollment", clock)
@@ -133,10 +116,10 @@ async def test_outbox_backlog_and_oldest_age_follow_the_unsent_rows(db: Database
     assert sample("bigschool_outbox_oldest_age_seconds") == 0
 
     async with db.transaction() as session:
-        await outbox.stage(session, confirmed(), topic=ENROLLMENT)
+        await outbox.stage(session, a_confirmation(at=AT), topic=ENROLLMENT)
     clock.at = AT + timedelta(seconds=30)
     async with db.transaction() as session:
-        await outbox.stage(session, confirmed(), topic=ENROLLMENT)
+        await outbox.stage(session, a_confirmation(at=AT), topic=ENROLLMENT)
     clock.at = AT + timedelta(seconds=90)
     await sampler.sample()
     assert sample("bigschool_outbox_backlog") == 2
@@ -151,10 +134,12 @@ async def test_outbox_backlog_and_oldest_age_follow_the_unsent_rows(db: Database
 
 @dataclass
 class FakeKafkaConsumer:
-    """What the sampler reads of aiokafka's consumer: assignment, high watermark, position."""
+    """What the sampler reads of aiokafka's consumer: assignment, high watermark, the
+    group's committed offset and the position."""
 
     highwaters: dict[TopicPartition, int | None]
     positions: dict[TopicPartition, int] = field(default_factory=dict)
+    commits: dict[TopicPartition, int] = field(default_factory=dict)
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.highwaters)
@@ -164,6 +149,9 @@ class FakeKafkaConsumer:
 
     async def position(self, tp: TopicPartition) -> int:
         return self.positions[tp]
+
+    async def committed(self, tp: TopicPartition) -> int | None:
+        return self.commits.get(tp)
 
 
 @dataclass
@@ -180,16 +168,38 @@ async def test_consumer_lag_is_reported_per_group_and_partition(db: Database) ->
     labels = {"group": "g-lag", "topic": "t.lag", "partition": "0"}
 
     await sampler.sample_lag()
-    assert sample("bigschool_consumer_lag", labels) == 20
+    assert sample("bigschool_consumer_lag", labels) == 20  # no commit yet: from the position
     assert REGISTRY.get_sample_value("bigschool_consumer_lag", {**labels, "partition": "1"}) is None
 
-    kafka.positions[p0] = 120  # caught up
+    kafka.positions[p0], kafka.commits[p0] = 120, 110  # fetched all, ten still being handled
+    await sampler.sample_lag()
+    assert sample("bigschool_consumer_lag", labels) == 10
+
+    kafka.commits[p0] = 120  # caught up
     await sampler.sample_lag()
     assert sample("bigschool_consumer_lag", labels) == 0
 
     kafka.highwaters.pop(p0)  # the partition moved to another member of the group
     await sampler.sample_lag()
     assert REGISTRY.get_sample_value("bigschool_consumer_lag", labels) is None
+
+
+async def test_a_partition_that_moved_reads_zero_where_several_workers_share_metrics(
+    db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Worker processes' series cannot be removed: the old owner's must not keep the max.
+    monkeypatch.setenv(ops.MULTIPROCESS_ENV, str(tmp_path))
+    p0 = TopicPartition("t.moved", 0)
+    kafka = FakeKafkaConsumer({p0: 50}, {p0: 20}, {p0: 10})
+    sampler = OpsSampler(db, MESSAGING.outbox, FixedClock(AT), [FakeSubscriber("g-mv", kafka)])
+    labels = {"group": "g-mv", "topic": "t.moved", "partition": "0"}
+
+    await sampler.sample_lag()
+    assert sample("bigschool_consumer_lag", labels) == 40
+
+    kafka.highwaters.pop(p0)
+    await sampler.sample_lag()
+    assert sample("bigschool_consumer_lag", labels) == 0
 
 
 async def test_the_relay_lease_gauge_is_one_while_this_process_holds_the_lease(

@@ -32,6 +32,15 @@ FAST_FAILOVER = {
     # A killed worker's roster import is taken over 5 s after its lease was last renewed.
     "BIGSCHOOL_ROSTER_LEASE_SECONDS": "5",
     "BIGSCHOOL_STATS_DEBOUNCE_SECONDS": "1",  # roll-up snapshots published every second
+    "BIGSCHOOL_OPS_SAMPLE_SECONDS": "1",  # /metrics' lag and outbox gauges, every second
+}
+
+# Traces leave every service for the test's OTLP receiver, but only those a test starts
+# sampled (a `traceparent` with the sampled flag): the other tests' spans are not recorded.
+SAMPLED_TRACES_ONLY = {
+    "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+    "OTEL_TRACES_SAMPLER_ARG": "0",
+    "OTEL_BSP_SCHEDULE_DELAY": "200",  # milliseconds between two exports
 }
 
 
@@ -40,6 +49,7 @@ class RunningFederation:
     federation: Federation
     smtp: SmtpSink
     http: HttpSink  # the SMS provider (POST /messages) and webhook receiver (any other path)
+    otlp: HttpSink  # the OTLP/HTTP trace receiver (POST /v1/traces, protobuf)
     kafka: KafkaConnection  # the admin: reads every topic, to check what crossed nodes
     keys_dir: Path
     database_urls: dict[str, dict[str, str]]
@@ -79,6 +89,7 @@ def running_federation(
     with (
         SmtpSink() as smtp,
         HttpSink() as http,
+        HttpSink() as otlp,
         launch(
             kafka_admin,
             work,
@@ -87,6 +98,8 @@ def running_federation(
             database_urls=urls,
             extra_env={
                 **FAST_FAILOVER,
+                **SAMPLED_TRACES_ONLY,
+                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url,
                 "BIGSCHOOL_CLOCK_OFFSET_FILE": str(clock_file),
                 "BIGSCHOOL_SMS_BASE_URL": http.url,
                 # The receiver listens on loopback, which webhooks refuse by default (SSRF).
@@ -101,6 +114,7 @@ def running_federation(
             federation,
             smtp,
             http,
+            otlp,
             kafka_admin,
             work / "keys",
             urls,

@@ -4,6 +4,7 @@ database reads (to check what each node stores) and topic scans."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -11,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer
+from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.local.federation import ENTERPRISE_NODE, Federation
 from shared.kafka.connection import KafkaConnection
@@ -176,3 +179,51 @@ async def dead_letters(kafka: KafkaConnection, dlq_topic: str) -> list[dict[str,
         return out
     finally:
         await consumer.stop()
+
+
+OPS_GAUGES = (
+    "bigschool_outbox_backlog",
+    "bigschool_outbox_oldest_age_seconds",
+    "bigschool_consumer_lag",
+)
+
+
+def ops_gauges(service_url: str) -> dict[str, float]:
+    """The highest value of each ops gauge on a service's `/metrics` (any labels)."""
+    text = httpx.get(f"{service_url}/metrics", timeout=5).text
+    highest: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name in OPS_GAUGES:
+                highest[s.name] = max(highest.get(s.name, 0.0), s.value)
+    return highest
+
+
+class GaugeWatch:
+    """Scrapes services' `/metrics` in the background and keeps each ops gauge's highest
+    value: what ops would have seen during a flow."""
+
+    def __init__(self, urls: dict[str, str], every: float = 0.3) -> None:
+        self.urls, self.every = urls, every
+        self.highest: dict[str, dict[str, float]] = {name: {} for name in urls}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            for name, url in self.urls.items():
+                try:
+                    seen = ops_gauges(url)
+                except httpx.HTTPError:
+                    continue  # a service busy or restarting: the next round
+                for gauge, value in seen.items():
+                    kept = self.highest[name]
+                    kept[gauge] = max(kept.get(gauge, 0.0), value)
+
+    def __enter__(self) -> GaugeWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()

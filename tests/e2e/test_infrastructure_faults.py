@@ -9,15 +9,16 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 
-from deploy.local.federation import ENTERPRISE_NODE
+from deploy.local.federation import ENTERPRISE_NODE, SUPERIOR_NODE
 from deploy.local.postgres import LocalPostgres
 from tests.e2e.conftest import RunningFederation
-from tests.e2e.helpers import messages_to, new_members, wait_until
+from tests.e2e.helpers import GaugeWatch, messages_to, new_members, ops_gauges, wait_until
 from tests.e2e.test_enrollment_flow import home_statuses, owner_statuses, publish
 
 pytestmark = pytest.mark.e2e
@@ -65,6 +66,10 @@ def after(seconds: float, action: Callable[[], None]) -> threading.Thread:
     return thread
 
 
+def all_zero(service_url: str) -> bool:
+    return set(ops_gauges(service_url).values()) == {0.0}
+
+
 def settled_exactly_once(
     fed: RunningFederation, members: list[dict[str, Any]], pid: str, expected: dict[str, int]
 ) -> None:
@@ -97,13 +102,24 @@ def test_a_broker_restart_mid_flow_loses_and_doubles_nothing(
         time.sleep(3)
         broker.start()
 
-    restarting = after(1.0, restart)
-    accepted = enrol_everyone(fed, members, pid)  # the home node keeps accepting meanwhile
-    restarting.join()
+    services = {
+        "home": fed.node(ENTERPRISE_NODE).url("enrollment"),
+        "owner": fed.node(SUPERIOR_NODE).url("enrollment"),
+    }
+    with GaugeWatch(services) as watch:
+        restarting = after(1.0, restart)
+        accepted = enrol_everyone(fed, members, pid)  # the home node keeps accepting meanwhile
+        restarting.join()
 
-    assert len(set(accepted)) == 500
-    assert decided_before_the_restart[0] < 500  # the broker really went away mid-flow
-    settled_exactly_once(fed, members, pid, {"confirmed": 400, "waitlisted": 100})
+        assert len(set(accepted)) == 500
+        assert decided_before_the_restart[0] < 500  # the broker really went away mid-flow
+        settled_exactly_once(fed, members, pid, {"confirmed": 400, "waitlisted": 100})
+    # What ops saw on /metrics: the home node's requests waited in its outbox while the
+    # broker was away; once all is settled, every backlog, age and lag is back at zero.
+    assert watch.highest["home"]["bigschool_outbox_oldest_age_seconds"] >= 1
+    assert watch.highest["home"]["bigschool_outbox_backlog"] >= 1
+    for url in services.values():
+        wait_until(partial(all_zero, url), 60, f"every ops gauge at zero at {url}")
     # No group is stuck: a request made after the restart goes through at once.
     [late] = new_members(fed.federation, 1)
     late_pid = publish(fed, capacity=1)

@@ -34,9 +34,8 @@ from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer
 from shared.messaging.dead_letters import DeadLetters
 from shared.messaging.outbox import Producer
 from shared.messaging.subscription import subscribe
-from shared.migrations import upgrade_to_head
 from shared.orgs.signing import SIGNATURE_HEADER, FederationKeys
-from shared.testing import node_keys
+from shared.testing import migrated, node_keys
 from tests.integration.kafka_tools import committed_offsets, eventually, new_topic, read_to_end
 
 pytestmark = pytest.mark.integration
@@ -60,7 +59,7 @@ EFFECTS = Table(
 
 
 async def prepare(url: str) -> Database:
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     db = Database(url)
     async with db.engine.begin() as conn:
         await conn.run_sync(EFFECTS.metadata.create_all)

@@ -9,7 +9,6 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from shared.db import Database
 from shared.kafka.connection import KafkaConnection
 from shared.kafka.provision import provision
 from shared.messaging.outbox import Outbox, OutboxRelay, Producer
-from shared.migrations import upgrade_to_head
+from shared.testing import a_confirmation, sqlite_database
 from tests.integration.kafka_tools import read_to_end
 
 pytestmark = pytest.mark.integration
@@ -56,23 +55,8 @@ async def federation(
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'enrollment.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
-    database = Database(url)
-    yield database
-    await database.dispose()
-
-
-def confirmed(programme: str) -> EnrollmentConfirmed:
-    return EnrollmentConfirmed(
-        enrollment_id=str(uuid.uuid4()),
-        programme_id=programme,
-        member_id=str(uuid.uuid4()),
-        owner_org="zj",
-        home_org="zj-hz",
-        decided_at=datetime.now(UTC),
-        sequence=1,
-    )
+    async with sqlite_database(MIGRATIONS, tmp_path / "enrollment.db") as database:
+        yield database
 
 
 async def publish_through_the_outbox(
@@ -154,7 +138,7 @@ async def test_the_example_consumer_validates_reports_and_skips_duplicates(
     node = federation.node
     assert node.username
     good = await publish_through_the_outbox(
-        db, node, node.username, [confirmed(f"prog-{i}") for i in range(3)]
+        db, node, node.username, [a_confirmation(f"prog-{i}", "zj-hz") for i in range(3)]
     )
     # A relay resend after a lost acknowledgement: the very same message once more.
     first = next(

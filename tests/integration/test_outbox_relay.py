@@ -24,7 +24,7 @@ from shared.contracts.events import EnrollmentConfirmed
 from shared.db import Database
 from shared.kafka.connection import KafkaConnection
 from shared.messaging.outbox import RELAY_LOCK_ID, Outbox, OutboxRelay, Producer
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 from tests.integration.kafka_tools import eventually, new_topic, read_to_end
 
 pytestmark = pytest.mark.integration
@@ -65,7 +65,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def migrated_url(database_url: str) -> str:
-    await upgrade_to_head(MIGRATIONS, database_url)
+    await migrated(MIGRATIONS, database_url)
     return database_url
 
 
@@ -244,7 +244,7 @@ async def test_two_relays_on_one_database_publish_each_event_once(
 
 @pytest.fixture
 async def pg_url(fresh_pg_url: str) -> str:
-    await upgrade_to_head(MIGRATIONS, fresh_pg_url)
+    await migrated(MIGRATIONS, fresh_pg_url)
     return fresh_pg_url
 
 

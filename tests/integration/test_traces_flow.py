@@ -27,10 +27,10 @@ from shared.messaging.consumer import ConsumerSpec, IdempotentConsumer
 from shared.messaging.dead_letters import DeadLetters
 from shared.messaging.outbox import Outbox, OutboxRelay, Producer
 from shared.messaging.subscription import subscribe
-from shared.migrations import upgrade_to_head
 from shared.telemetry.sampling import OpsSampler
 from shared.telemetry.testing import parent_span_id, span_collector, span_id_of, trace_id_of
-from shared.tracing import delivery_span, instrument_database
+from shared.testing import sqlite_database
+from shared.tracing import current_traceparent, delivery_span, instrument_database
 from shared.web.trace import instrument_http
 from tests.integration.kafka_tools import eventually, new_topic, read_to_end
 
@@ -42,12 +42,9 @@ INCOMING = "00-" + "5e" * 16 + "-" + "7a" * 8 + "-01"
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'traces.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
-    database = Database(url)
-    instrument_database(database.engine)
-    yield database
-    await database.dispose()
+    async with sqlite_database(MIGRATIONS, tmp_path / "traces.db") as database:
+        instrument_database(database.engine)
+        yield database
 
 
 def enrol_app(db: Database, outbox: Outbox, topic: str) -> FastAPI:
@@ -89,9 +86,11 @@ async def test_a_request_and_everything_it_causes_share_one_trace(
     producer = Producer(kafka_admin, client_id=group)
     await producer.start()
     handled: list[Envelope] = []
+    planned_in: list[str | None] = []  # what a delivery row written by the handler keeps
 
     async def notify(_session: AsyncSession, _event: EnrollmentConfirmed, env: Envelope) -> None:
         handled.append(env)
+        planned_in.append(current_traceparent())
 
     spec = ConsumerSpec(group, [topic], group, {EnrollmentConfirmed: notify})
     consumer = IdempotentConsumer(spec, db, MESSAGING, DeadLetters(producer, group))
@@ -113,8 +112,8 @@ async def test_a_request_and_everything_it_causes_share_one_trace(
 
         assert await OutboxRelay(db, MESSAGING, producer).relay_once() == 1
         await eventually(lambda: _true(bool(handled)), 30, "the consumer to handle the event")
-        # Later, in the dispatcher's task: only the delivery's event id is known.
-        with delivery_span("email", "delivery-1", handled[0].id):
+        # Later, in the dispatcher's task: from the delivery row.
+        with delivery_span("email", "delivery-1", handled[0].id, planned_in[0]):
             pass
         await sampler.sample()
     finally:

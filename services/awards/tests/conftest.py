@@ -39,11 +39,11 @@ from shared.contracts.events import (
     QualityArea,
 )
 from shared.messaging.consumer import IdempotentConsumer, Outcome
-from shared.migrations import upgrade_to_head
 from shared.testing import (
     FakeDeadLetters,
     FakeRecord,
     NodeKeys,
+    migrated,
     node_keys,
     record_for,
     signed_org_record,
@@ -248,7 +248,7 @@ async def awards_app_on(keys: Keys, federation_keys: NodeKeys) -> AsyncIterator[
     async def make(
         url: str, *, node_id: str = NODE, root_org: str = "hzsteel", clock: FixedClock | None = None
     ) -> FastAPI:
-        await upgrade_to_head(MIGRATIONS, url)
+        await migrated(MIGRATIONS, url)
         settings = AwardsSettings(
             node_id=node_id,
             root_org=root_org,

@@ -39,10 +39,9 @@ from shared.contracts import topics
 from shared.contracts.events import OrgLevel
 from shared.db import Database
 from shared.messaging.outbox import Outbox
-from shared.migrations import upgrade_to_head
 from shared.orgs.authority import Org
 from shared.orgs.directory import OrgDirectory
-from shared.testing import InProcessRelay, NodeKeys, node_keys
+from shared.testing import InProcessRelay, NodeKeys, migrated, node_keys
 
 NODE = "zj"
 ROOT = "zj"
@@ -144,7 +143,7 @@ def token(signing_keys: SigningKeys) -> TokenFactory:
 async def database_url(tmp_path: Path) -> str:
     """A fresh SQLite file brought to head by the service's migrations."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'enrollment.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     return url
 
 

@@ -36,11 +36,11 @@ from shared.contracts.events import (
 )
 from shared.contracts.topics import FEDERATION
 from shared.messaging.consumer import IdempotentConsumer, Outcome
-from shared.migrations import upgrade_to_head
 from shared.testing import (
     FakeDeadLetters,
     FakeRecord,
     NodeKeys,
+    migrated,
     node_keys,
     record_for,
     signed_org_record,
@@ -229,7 +229,7 @@ async def make_node(
     async def build(**overrides: Any) -> Node:
         default_url = f"sqlite+aiosqlite:///{tmp_path / f'notifications-{len(nodes)}.db'}"
         url = overrides.pop("database_url", default_url)
-        await upgrade_to_head(MIGRATIONS, url)
+        await migrated(MIGRATIONS, url)
         values: dict[str, Any] = {
             "node_id": NODE,
             "root_org": "fed",

@@ -15,6 +15,8 @@ from notifications.models import Delivery
 from notifications.service.context import Context
 from shared.contracts.events import EnrollmentWaitlisted
 from shared.messaging.consumer import Outcome
+from shared.telemetry.testing import parent_span_id, span_collector, span_id_of, trace_id_of
+from shared.tracing import reset_traceparent, set_traceparent
 
 
 async def test_each_email_goes_out_once_with_its_message_id_in_the_recipients_language(
@@ -232,3 +234,27 @@ async def test_the_dispatcher_survives_a_database_fault_and_carries_on(
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_a_delivery_keeps_the_trace_of_the_event_it_tells_of_until_it_is_sent(
+    node, smtp_sink: SmtpSink
+) -> None:
+    spans = span_collector()
+    spans.clear()
+    member = await node.add_member(email="traced@example.org", language="en")
+    token = set_traceparent(f"00-{'7e' * 16}-{'1d' * 8}-01")  # the request that decided
+    try:
+        await node.decide(member.member_id)
+    finally:
+        reset_traceparent(token)
+
+    email = await node.delivery(member.member_id, "email")
+    assert email.traceparent is not None and email.traceparent.split("-")[1] == "7e" * 16
+    # Sent later, from the row alone (as after a restart): the span joins the event's trace.
+    assert await node.dispatcher.dispatch_once() >= 1
+    finished = list(spans.get_finished_spans())
+    process = next(s for s in finished if s.name.startswith("process bigschool.enrollment."))
+    deliver = next(s for s in finished if s.name == "deliver email")
+    assert trace_id_of(deliver) == "7e" * 16
+    assert parent_span_id(deliver) == span_id_of(process) == email.traceparent.split("-")[2]
+    assert len(smtp_sink.messages) == 1

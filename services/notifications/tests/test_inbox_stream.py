@@ -25,7 +25,8 @@ from notifications.app import MIGRATIONS
 from notifications.domain.staff import staff_recipient_id
 from shared.contracts.events import EnrollmentRefused, EnrollmentWaitlisted
 from shared.db import Database
-from shared.migrations import alembic_config, upgrade_to_head
+from shared.migrations import alembic_config
+from shared.testing import migrated
 
 # The app looks for items every this often when no commit of its own wakes it.
 POLL_SECONDS = 0.1
@@ -387,7 +388,7 @@ async def test_the_migration_numbers_existing_items_and_gives_old_deliveries_the
         async with db.transaction() as session:
             for statement in statements:
                 await session.execute(text(statement))
-        await upgrade_to_head(MIGRATIONS, url)
+        await migrated(MIGRATIONS, url)
         async with db.transaction() as session:
             await repository.insert_inbox_items(
                 session,

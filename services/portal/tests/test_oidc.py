@@ -10,6 +10,7 @@ import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 
 from portal.app import create_app
 from portal.oidc import PENDING_COOKIE, challenge_of
+from portal.session import COOKIE, SessionCodec
 from portal.testing import FakeServices, Portal, portal_settings
 from shared.auth.keys import generate_keys, kid_of
 from shared.auth.tokens import issue_token, load_private_key
@@ -43,6 +45,34 @@ class Provider:
     )
     nonce_override: str | None = None
     last_access_token: str = ""
+    access_ttl: timedelta = timedelta(minutes=5)
+    refresh_tokens: set[str] = field(default_factory=set)  # valid while the session lives
+    issued: list[str] = field(default_factory=list)  # every refresh token, in order
+    rotate: bool = True  # a new refresh token with every renewal
+
+    def access_token(self) -> str:
+        self.last_access_token = issue_token(
+            self.key,
+            kid=self.kid,
+            issuer=self.url,
+            node=NODE,
+            sub="kc-user-1",
+            org=self.claims["org"],
+            roles=self.claims["roles"],
+            member_id=self.claims["member_id"],
+            ttl=self.access_ttl,
+        )
+        return self.last_access_token
+
+    def refresh_token(self) -> str:
+        token = f"refresh-{len(self.issued)}"
+        self.refresh_tokens.add(token)
+        self.issued.append(token)
+        return token
+
+    def sign_out(self) -> None:
+        """The user's session at the provider ends: no refresh token works any more."""
+        self.refresh_tokens.clear()
 
     def authorize(self, query: dict[str, str]) -> str:
         """The user signed in at the provider: the redirect back with a code."""
@@ -53,6 +83,14 @@ class Provider:
 
     def token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         self.exchanges.append(form)
+        if form.get("grant_type") == "refresh_token":
+            if form.get("refresh_token") not in self.refresh_tokens:
+                return 400, {"error": "invalid_grant", "error_description": "Session not active"}
+            answer = {"access_token": self.access_token(), "token_type": "Bearer"}
+            if self.rotate:
+                self.refresh_tokens.discard(form["refresh_token"])
+                answer["refresh_token"] = self.refresh_token()
+            return 200, answer
         login = self.logins.pop(form.get("code", ""), None)
         if (
             login is None
@@ -75,21 +113,12 @@ class Provider:
             algorithm="RS256",
             headers={"kid": self.kid},
         )
-        self.last_access_token = issue_token(
-            self.key,
-            kid=self.kid,
-            issuer=self.url,
-            node=NODE,
-            sub="kc-user-1",
-            org=self.claims["org"],
-            roles=self.claims["roles"],
-            member_id=self.claims["member_id"],
-        )
         return 200, {
-            "access_token": self.last_access_token,
+            "access_token": self.access_token(),
             "id_token": id_token,
+            "refresh_token": self.refresh_token(),
             "token_type": "Bearer",
-            "expires_in": 300,
+            "expires_in": int(self.access_ttl.total_seconds()),
         }
 
 
@@ -116,6 +145,7 @@ def serve(provider: Provider, jwks: dict[str, Any]) -> ThreadingHTTPServer:
                         "authorization_endpoint": f"{provider.url}/auth",
                         "token_endpoint": f"{provider.url}/token",
                         "jwks_uri": f"{provider.url}/certs",
+                        "end_session_endpoint": f"{provider.url}/logout",
                     },
                 )
             elif path.path == "/certs":
@@ -290,3 +320,72 @@ async def test_without_the_demo_issuer_only_the_provider_signs_in(
         csrf = await made.csrf()
         refused = await made.http.post("/signin", data={"csrf": csrf, "person": "member"})
         assert refused.status_code == 404
+
+
+async def test_an_access_token_about_to_expire_is_renewed_with_the_refresh_token(
+    portal: Portal, provider: Provider
+) -> None:
+    provider.access_ttl = timedelta(seconds=30)  # within a minute of expiring: renewed
+    await back_at_portal(portal, await at_provider(portal))
+    before = len(provider.exchanges)
+    held = provider.issued[-1]  # the refresh token the session holds now
+    page = await portal.http.get("/approvals")
+    assert "张伟" in page.text  # still signed in, the ID token's name kept
+    [renewal] = provider.exchanges[before:]
+    assert renewal["grant_type"] == "refresh_token" and renewal["client_id"] == CLIENT
+    assert renewal["refresh_token"] == held
+    call = portal.services.calls("GET", "/approvals")[-1]
+    assert call.headers["authorization"] == f"Bearer {provider.last_access_token}"
+    # The rotated refresh token is the one used next time.
+    await portal.http.get("/approvals")
+    assert provider.exchanges[-1]["refresh_token"] == provider.issued[-2] != held
+
+
+async def test_a_token_far_from_expiry_is_used_as_it_is(portal: Portal, provider: Provider) -> None:
+    await back_at_portal(portal, await at_provider(portal))
+    await portal.http.get("/approvals")
+    assert [e.get("grant_type") for e in provider.exchanges] == ["authorization_code"]
+
+
+async def test_a_refused_renewal_signs_the_user_out(portal: Portal, provider: Provider) -> None:
+    provider.access_ttl = timedelta(seconds=30)
+    await back_at_portal(portal, await at_provider(portal))
+    provider.sign_out()  # signed out at the provider, or disabled there
+    answer = await portal.http.get("/approvals")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/signin")
+    assert portal.services.calls("GET", "/approvals") == []
+
+
+async def test_signing_out_also_ends_the_session_at_the_provider(
+    portal: Portal, provider: Provider
+) -> None:
+    await back_at_portal(portal, await at_provider(portal))
+    csrf = await portal.csrf()
+    answer = await portal.http.post("/signout", data={"csrf": csrf})
+    assert answer.status_code == 303
+    there = urlsplit(answer.headers["location"])
+    assert f"{there.scheme}://{there.netloc}{there.path}" == f"{provider.url}/logout"
+    query = parse_qs(there.query)
+    assert query == {"client_id": [CLIENT], "post_logout_redirect_uri": ["http://portal/signin"]}
+    assert (await portal.http.get("/approvals")).status_code == 303  # signed out here too
+
+
+async def test_a_demo_sign_in_signs_out_at_the_portal_only(portal: Portal) -> None:
+    await portal.sign_in("member")
+    csrf = await portal.csrf()
+    answer = await portal.http.post("/signout", data={"csrf": csrf})
+    assert answer.headers["location"] == "/signin"
+
+
+async def test_a_session_with_a_providers_two_tokens_fits_in_one_cookie(
+    portal: Portal, provider: Provider
+) -> None:
+    # Keycloak's tokens with a few roles and groups: about 1,400 and 900 characters.
+    provider.claims = {**provider.claims, "roles": ["cadre", "member", "reviewer", "admin"]}
+    await back_at_portal(portal, await at_provider(portal))
+    codec = SessionCodec(portal.settings.session_key.get_secret_value(), secure=False)
+    session = codec.decode(portal.http.cookies.get(COOKIE))
+    assert session.token is not None
+    session.token += "x" * (1400 - len(session.token))
+    session.refresh_token = "r" * 900
+    assert session.via_oidc and len(codec.encode(session)) < 4096 - 200  # name, flags, path

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from enrollment.app import MIGRATIONS
 from shared.clock import FixedClock
 from shared.db import Database
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 
 NOW = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -30,7 +30,7 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 @pytest.fixture
 async def owner(backend_url: str, context_for: Any, seed_orgs: Any) -> tuple[Any, Database]:
     """Node zj's use-case context on a migrated database with the org tree, at NOW."""
-    await upgrade_to_head(MIGRATIONS, backend_url)
+    await migrated(MIGRATIONS, backend_url)
     ctx, db = context_for(backend_url, FixedClock(NOW))
     await seed_orgs(ctx, db)
     return ctx, db

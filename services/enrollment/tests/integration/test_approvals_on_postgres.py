@@ -14,7 +14,7 @@ from enrollment.service.programmes import copy_programme
 from shared.clock import FixedClock
 from shared.contracts import topics
 from shared.contracts.events import ProgrammePublished, QualityArea
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ PARALLEL = 8
 
 @pytest.fixture
 async def home(backend_url, settings, make_service):
-    await upgrade_to_head(MIGRATIONS, backend_url)
+    await migrated(MIGRATIONS, backend_url)
     service = await make_service(
         settings.model_copy(update={"database_url": backend_url}), FixedClock(NOW)
     )

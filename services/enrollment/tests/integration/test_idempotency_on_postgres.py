@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from enrollment.app import MIGRATIONS
 from enrollment.models import IDEMPOTENCY_KEYS, MESSAGING, Programme
 from shared.db import Database
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ async def _count(db: Database, what) -> int:
 async def test_parallel_requests_with_one_key_take_effect_exactly_once(
     backend_url, settings, make_service, token, programme_body
 ) -> None:
-    await upgrade_to_head(MIGRATIONS, backend_url)
+    await migrated(MIGRATIONS, backend_url)
     service = await make_service(settings.model_copy(update={"database_url": backend_url}))
     headers = {**token("hzsteel", "cadre"), "Idempotency-Key": "one-key-for-all"}
     body = programme_body()

@@ -20,8 +20,7 @@ from enrollment.models import Base, Certificate, LearningRecord
 from shared.contracts import topics
 from shared.contracts.envelope import envelope_for
 from shared.contracts.events import EnrollmentCompleted, EnrollmentCompletionRevoked, QualityArea
-from shared.migrations import upgrade_to_head
-from shared.testing import record_for
+from shared.testing import migrated, record_for
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +30,7 @@ NOW = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
 async def test_the_learning_tables_match_the_models_on_postgres(
     fresh_pg_url, settings, make_service
 ) -> None:
-    await upgrade_to_head(MIGRATIONS, fresh_pg_url)
+    await migrated(MIGRATIONS, fresh_pg_url)
     service = await make_service(settings.model_copy(update={"database_url": fresh_pg_url}))
 
     async with service.db.engine.connect() as connection:
@@ -49,7 +48,7 @@ async def test_a_batch_revoking_and_completing_again_keeps_one_valid_certificate
     fresh_pg_url, settings, make_service, token, caplog
 ) -> None:
     caplog.set_level(logging.INFO, logger="shared.messaging.consumer")
-    await upgrade_to_head(MIGRATIONS, fresh_pg_url)
+    await migrated(MIGRATIONS, fresh_pg_url)
     service = await make_service(settings.model_copy(update={"database_url": fresh_pg_url}))
     member = await service.client.post(
         "/members",

@@ -14,8 +14,7 @@ from enrollment.models import IDEMPOTENCY_KEYS, DepartedMember, Member
 from shared.contracts import topics
 from shared.contracts.envelope import envelope_for
 from shared.contracts.events import MemberTransferAccepted
-from shared.migrations import upgrade_to_head
-from shared.testing import record_for
+from shared.testing import migrated, record_for
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +22,7 @@ ROLLING = "hzsteel-rolling"
 
 
 async def _service(fresh_pg_url, settings, make_service):
-    await upgrade_to_head(MIGRATIONS, fresh_pg_url)
+    await migrated(MIGRATIONS, fresh_pg_url)
     return await make_service(settings.model_copy(update={"database_url": fresh_pg_url}))
 
 

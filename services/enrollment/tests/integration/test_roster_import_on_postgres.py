@@ -17,7 +17,7 @@ from enrollment.app import MIGRATIONS
 from enrollment.models import Member, RosterImportError
 from enrollment.service.roster import Step
 from enrollment.service.roster_worker import RosterImports
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def pg_node(fresh_pg_url, settings, make_service):
     """`await pg_node(**settings)`: node zj's enrollment service on a fresh PostgreSQL database."""
 
     async def make(**changes: Any):
-        await upgrade_to_head(MIGRATIONS, fresh_pg_url)
+        await migrated(MIGRATIONS, fresh_pg_url)
         changes["database_url"] = fresh_pg_url
         return await make_service(settings.model_copy(update=changes))
 
@@ -129,7 +129,7 @@ async def test_gb18030_utf8_and_xlsx_import_the_same_members(
     seen = []
     for body, media in [(sample.csv("gb18030"), CSV), (sample.csv(), CSV), (sample.xlsx(), XLSX)]:
         url = postgres_server.create_database(infra.unique_db_name())
-        await upgrade_to_head(MIGRATIONS, url)
+        await migrated(MIGRATIONS, url)
         service = await make_service(settings.model_copy(update={"database_url": url}))
         await upload(service, admin, body, media)
         await RosterImports(service.db, service.ctx).run_once()

@@ -17,7 +17,7 @@ from enrollment.models import Member
 from enrollment.schemas import MemberIn
 from enrollment.service.members import register_member
 from shared.logs import JsonFormatter
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ PHONE = "+86 571 5550 1234"
 @pytest.fixture
 async def pg_node(fresh_pg_url, settings, seed_orgs) -> AsyncIterator:
     """Node zj's enrollment app on a fresh PostgreSQL database, the demo tree seeded."""
-    await upgrade_to_head(MIGRATIONS, fresh_pg_url)
+    await migrated(MIGRATIONS, fresh_pg_url)
     app = create_app(settings.model_copy(update={"database_url": fresh_pg_url}))
     ctx, db = app.state.context, app.state.runtime.db
     await seed_orgs(ctx, db)

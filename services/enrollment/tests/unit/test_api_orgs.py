@@ -10,8 +10,8 @@ import pytest
 
 from enrollment.app import MIGRATIONS, create_app
 from shared.contracts import topics
-from shared.migrations import upgrade_to_head
 from shared.orgs.signing import SIGNATURE_HEADER, FederationKeys
+from shared.testing import migrated
 
 PROBLEM = "application/problem+json"
 
@@ -247,7 +247,7 @@ async def top_node(settings, federation_keys, tmp_path):
     """An empty node `cn` whose root is the federation's top org."""
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'cn.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     here = settings.model_copy(
         update={
             "node_id": "cn",

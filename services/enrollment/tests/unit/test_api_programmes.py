@@ -10,7 +10,7 @@ from enrollment.app import MIGRATIONS
 from enrollment.service.programmes import copy_programme
 from shared.contracts import topics
 from shared.contracts.events import ProgrammePublished
-from shared.migrations import upgrade_to_head
+from shared.testing import migrated
 
 PROBLEM = "application/problem+json"
 
@@ -259,7 +259,7 @@ async def test_a_copy_at_another_node_keeps_the_settings(
     )
     [row] = await outbox(node.db)
     url = f"sqlite+aiosqlite:///{tmp_path / 'js.db'}"
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     js = await make_service(
         settings.model_copy(
             update={

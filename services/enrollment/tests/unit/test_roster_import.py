@@ -264,10 +264,10 @@ async def test_a_gb18030_csv_and_an_xlsx_import_the_same_data_as_utf8(
 async def fresh(settings, n: int) -> str:
     """Another migrated SQLite database beside the test's own."""
     from enrollment.app import MIGRATIONS
-    from shared.migrations import upgrade_to_head
+    from shared.testing import migrated
 
     path = settings.database_url.rsplit("/", 1)[0] + f"/other-{n}.db"
-    await upgrade_to_head(MIGRATIONS, path)
+    await migrated(MIGRATIONS, path)
     return path
 
 

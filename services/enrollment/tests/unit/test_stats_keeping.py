@@ -17,9 +17,8 @@ from shared.contracts import topics
 from shared.contracts.envelope import envelope_for
 from shared.contracts.events import AreaFigures, OrgLevel, QualityArea, StatsSnapshot
 from shared.messaging.consumer import Outcome, Rejected
-from shared.migrations import upgrade_to_head
 from shared.orgs.authority import Org
-from shared.testing import record_for
+from shared.testing import migrated, record_for
 
 NOW = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 YEAR = 2030
@@ -102,7 +101,7 @@ async def test_the_sibling_node_keeps_its_own_and_not_ours(
     url = f"sqlite+aiosqlite:///{tmp_path / 'js.db'}"
     from enrollment.app import MIGRATIONS
 
-    await upgrade_to_head(MIGRATIONS, url)
+    await migrated(MIGRATIONS, url)
     js = await make_service(
         settings.model_copy(update={"node_id": "js", "root_org": "js", "database_url": url})
     )

@@ -278,7 +278,9 @@ class Dispatcher:
             at=self.ctx.clock.now(),
             deadline=claimed.deadline,
         )
-        with delivery_span(delivery.channel, delivery.delivery_id, delivery.ce_id) as span:
+        with delivery_span(
+            delivery.channel, delivery.delivery_id, delivery.ce_id, delivery.traceparent
+        ) as span:
             result = await sender.send(outgoing)
             if result is not None:
                 span.set_attribute("bigschool.delivery.outcome", str(result.outcome))

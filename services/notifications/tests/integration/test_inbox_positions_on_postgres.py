@@ -15,7 +15,8 @@ from sqlalchemy import text
 from notifications import repository
 from notifications.app import MIGRATIONS
 from shared.db import Database
-from shared.migrations import alembic_config, upgrade_to_head
+from shared.migrations import alembic_config
+from shared.testing import migrated
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +38,7 @@ def item(item_id: str, member_id: str, minute: int = 0) -> dict[str, Any]:
 async def test_a_later_item_of_the_same_recipient_waits_for_an_earlier_uncommitted_one(
     fresh_pg_url: str,
 ) -> None:
-    await upgrade_to_head(MIGRATIONS, fresh_pg_url)
+    await migrated(MIGRATIONS, fresh_pg_url)
     db = Database(fresh_pg_url)
     try:
         async with db.transaction() as slow:
@@ -80,7 +81,7 @@ async def test_the_migration_numbers_existing_items_per_recipient_in_their_order
                     ),
                     row,
                 )
-        await upgrade_to_head(MIGRATIONS, fresh_pg_url)
+        await migrated(MIGRATIONS, fresh_pg_url)
         async with db.transaction() as session:
             await repository.insert_inbox_items(session, [item("d", "m", 9)])
         async with db.reading() as reader:

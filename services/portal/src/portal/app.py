@@ -85,6 +85,7 @@ def create_app(settings: PortalSettings, transport: Any = None) -> FastAPI:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request.state.session = codec.decode(request.cookies.get(COOKIE))
+        await auth.renew_if_due(request)
         response = await call_next(request)
         if session_of(request).changed:
             codec.write(response, session_of(request))

@@ -8,7 +8,10 @@ kept in the session. Tokens are verified with PyJWT against the provider's JWKS;
 JOSE is written here.
 
 While the browser is away at the provider, the login in flight (state, nonce, PKCE verifier,
-where to go back) waits in a short-lived encrypted cookie of its own."""
+where to go back) waits in a short-lived encrypted cookie of its own. A provider's access
+token is short-lived (Keycloak: 5 minutes): the session keeps the refresh token and renews
+the access token shortly before it expires (`refresh`); signing out also ends the session
+at the provider (`sign_out_url`, RP-initiated logout) when it offers that."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -60,6 +63,8 @@ class Identity:
     org: str
     roles: list[str]
     member_id: str | None
+    expires_at: float | None = None  # the access token's `exp` (seconds since the epoch)
+    refresh_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Provider:
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    end_session_endpoint: str | None = None  # RP-initiated logout, when offered
 
 
 def challenge_of(verifier: str) -> str:
@@ -132,6 +138,7 @@ class OidcClient:
                     authorization_endpoint=str(body["authorization_endpoint"]),
                     token_endpoint=str(body["token_endpoint"]),
                     jwks_uri=str(body["jwks_uri"]),
+                    end_session_endpoint=body.get("end_session_endpoint") or None,
                 )
             except KeyError as exc:
                 raise SignInFailed(f"discovery document lacks {exc}") from exc
@@ -178,34 +185,80 @@ class OidcClient:
         if not hmac.compare_digest(state.encode(), pending.state.encode()):
             raise SignInFailed("state does not match the login in flight")
         provider = await self.provider()
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": pending.verifier,
-            "client_id": self.client_id,
-        }
+        body = await self._token_request(
+            provider,
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": pending.verifier,
+            },
+        )
+        id_token = body.get("id_token")
+        if not isinstance(id_token, str):
+            raise SignInFailed("the token response lacks id_token")
+        who = await self._verify(id_token, self.client_id, provider.issuer)
+        if not hmac.compare_digest(str(who.get("nonce", "")).encode(), pending.nonce.encode()):
+            raise SignInFailed("the ID token's nonce is not the login's")
+        return await self._identity(
+            provider, body, who.get("name") or who.get("preferred_username")
+        )
+
+    async def refresh(self, refresh_token: str, name: str) -> Identity:
+        """A new access token for the signed-in user (`refresh_token` grant); the provider
+        may rotate the refresh token too. Refused when the user's session at the provider
+        ended (signed out there, disabled, idle too long)."""
+        provider = await self.provider()
+        body = await self._token_request(
+            provider, {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+        identity = await self._identity(provider, body, name)
+        if identity.refresh_token is None:  # not rotated: the one we had still serves
+            identity = replace(identity, refresh_token=refresh_token)
+        return identity
+
+    async def sign_out_url(self, post_logout_redirect_uri: str) -> str | None:
+        """Where the browser ends its session at the provider, then comes back; None when the
+        provider offers no RP-initiated logout."""
+        provider = await self.provider()
+        if not provider.end_session_endpoint:
+            return None
+        query = urlencode(
+            {"client_id": self.client_id, "post_logout_redirect_uri": post_logout_redirect_uri}
+        )
+        separator = "&" if "?" in provider.end_session_endpoint else "?"
+        return f"{provider.end_session_endpoint}{separator}{query}"
+
+    async def _token_request(self, provider: Provider, form: dict[str, str]) -> dict[str, Any]:
         # A confidential client authenticates (client_secret_basic); a public one sends
-        # its id alone and relies on PKCE.
+        # its id alone (and relies on PKCE at sign-in).
         auth = httpx.BasicAuth(self.client_id, self.client_secret) if self.client_secret else None
         try:
             async with self._http() as http:
                 response = await http.post(
-                    provider.token_endpoint, data=form, auth=auth or httpx.USE_CLIENT_DEFAULT
+                    provider.token_endpoint,
+                    data={**form, "client_id": self.client_id},
+                    auth=auth or httpx.USE_CLIENT_DEFAULT,
                 )
                 body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise SignInFailed(f"token endpoint: {exc}", "oidc.unavailable") from exc
         if response.status_code != 200 or not isinstance(body, dict):
             raise SignInFailed(f"token endpoint answered {response.status_code}: {body!r:.200}")
-        id_token, access_token = body.get("id_token"), body.get("access_token")
-        if not isinstance(id_token, str) or not isinstance(access_token, str):
-            raise SignInFailed("the token response lacks id_token or access_token")
-        who = await self._verify(id_token, self.client_id, provider.issuer)
-        if not hmac.compare_digest(str(who.get("nonce", "")).encode(), pending.nonce.encode()):
-            raise SignInFailed("the ID token's nonce is not the login's")
+        if not isinstance(body.get("access_token"), str):
+            raise SignInFailed("the token response lacks access_token")
+        return body
+
+    async def _identity(self, provider: Provider, body: dict[str, Any], name: Any) -> Identity:
+        access_token = str(body["access_token"])
         claims = await self._verify(access_token, self.audience, provider.issuer)
-        return _identity(access_token, who, claims)
+        refresh_token = body.get("refresh_token")
+        return _identity(
+            access_token,
+            str(name or claims["sub"]),
+            claims,
+            refresh_token if isinstance(refresh_token, str) else None,
+        )
 
     async def _verify(self, token: str, audience: str, issuer: str) -> dict[str, Any]:
         try:
@@ -235,9 +288,10 @@ class OidcClient:
         return self._keys[kid]
 
 
-def _identity(access_token: str, who: dict[str, Any], claims: dict[str, Any]) -> Identity:
-    """The claims the APIs read (shared/auth): `org`, `roles`, `member_id`; the name is
-    the ID token's."""
+def _identity(
+    access_token: str, name: str, claims: dict[str, Any], refresh_token: str | None
+) -> Identity:
+    """The claims the APIs read (shared/auth): `org`, `roles`, `member_id`."""
     org, roles = claims.get("org"), claims.get("roles", [])
     if not isinstance(org, str) or not org:
         raise SignInFailed("the access token has no org claim")
@@ -248,5 +302,12 @@ def _identity(access_token: str, who: dict[str, Any], claims: dict[str, Any]) ->
     except ValueError as exc:
         raise SignInFailed(f"unknown role in {roles!r}") from exc
     member_id = claims.get("member_id")
-    name = who.get("name") or who.get("preferred_username") or claims["sub"]
-    return Identity(access_token, str(name), org, known, str(member_id) if member_id else None)
+    return Identity(
+        access_token,
+        name,
+        org,
+        known,
+        str(member_id) if member_id else None,
+        expires_at=float(claims["exp"]),
+        refresh_token=refresh_token,
+    )

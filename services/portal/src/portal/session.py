@@ -1,13 +1,16 @@
-"""The browser session: one encrypted cookie (Fernet) that holds the user's API token, the
-CSRF token and a one-shot flash message. Nothing of it is readable or forgeable by the page,
-and the token never appears in a URL or in page script."""
+"""The browser session: one encrypted cookie (Fernet) that holds the user's API token (and,
+signed in at an OpenID provider, its refresh token and expiry), the CSRF token and a one-shot
+flash message. Nothing of it is readable or forgeable by the page, and no token ever appears
+in a URL or in page script. The JSON is compressed before it is encrypted: a provider's two
+tokens then fit in one cookie (browsers keep 4,096 bytes)."""
 
 from __future__ import annotations
 
 import hmac
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+import zlib
+from dataclasses import asdict, dataclass, field, fields
 
 from cryptography.fernet import Fernet, InvalidToken
 from starlette.requests import Request
@@ -25,6 +28,10 @@ class Session:
     org: str | None = None
     roles: list[str] = field(default_factory=list)
     member_id: str | None = None
+    # Signed in at the OpenID provider: renewed before `expires_at`, signed out there too.
+    via_oidc: bool = False
+    refresh_token: str | None = None
+    expires_at: float | None = None
     flash: str | None = None
     flash_error: bool = False
     changed: bool = False  # not stored: whether the cookie must be written again
@@ -42,8 +49,9 @@ class Session:
     def reset(self) -> None:
         """Signed out, with a new CSRF token (also at sign-in: no token outlives a session)."""
         fresh = Session()
-        for name in ("csrf", "token", "name", "org", "roles", "member_id", "flash"):
-            setattr(self, name, getattr(fresh, name))
+        for f in fields(self):
+            if f.name not in ("flash_error", "changed"):
+                setattr(self, f.name, getattr(fresh, f.name))
         self.changed = True
 
     def say(self, text: str, *, error: bool = False) -> None:
@@ -64,16 +72,16 @@ class SessionCodec:
 
     def encode(self, session: Session) -> str:
         data = {k: v for k, v in asdict(session).items() if k != "changed"}
-        return self.fernet.encrypt(json.dumps(data).encode()).decode()
+        return self.fernet.encrypt(zlib.compress(json.dumps(data).encode())).decode()
 
     def decode(self, cookie: str | None) -> Session:
         """The session in the cookie, or a fresh anonymous one (none, expired, tampered)."""
         if not cookie:
             return Session(changed=True)
         try:
-            data = json.loads(self.fernet.decrypt(cookie.encode(), ttl=MAX_AGE_SECONDS))
-            return Session(**data)
-        except (InvalidToken, ValueError, TypeError):
+            plain = zlib.decompress(self.fernet.decrypt(cookie.encode(), ttl=MAX_AGE_SECONDS))
+            return Session(**json.loads(plain))
+        except (InvalidToken, ValueError, TypeError, zlib.error):
             return Session(changed=True)
 
     def write(self, response: Response, session: Session) -> None:

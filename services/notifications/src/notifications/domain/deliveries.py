@@ -70,10 +70,11 @@ def new_delivery(
     now: datetime,
     status: Status = Status.pending,
     due: datetime | None = None,
+    traceparent: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The row of a delivery not attempted yet, due at `due` (default: now); `extra` for the
-    columns some deliveries set (lane, fallback_of)."""
+    """The row of a delivery not attempted yet, due at `due` (default: now), in the trace
+    `traceparent` names; `extra` for the columns some deliveries set (lane, fallback_of)."""
     return {
         "delivery_id": delivery_id(ce_id, member_id, channel),
         "ce_id": ce_id,
@@ -88,6 +89,7 @@ def new_delivery(
         "created_at": now,
         "sent_at": None,
         "home_org": home_org,  # whose cadres read this delivery's log and may retry it
+        "traceparent": traceparent,
         **extra,
     }
 

@@ -66,6 +66,8 @@ class Delivery(Base):
     lane: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Planned because the delivery on another channel failed (or could not be sent): its id.
     fallback_of: Mapped[str | None] = mapped_column(String(36))
+    # The trace of the event it tells of (W3C traceparent): the delivery span joins it.
+    traceparent: Mapped[str | None] = mapped_column(String(55))
 
 
 class DeliveryAttempt(Base):

@@ -66,6 +66,8 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The trace of the event it tells of (W3C traceparent): the delivery span joins it.
+    traceparent: Mapped[str | None] = mapped_column(String(55))
 
 
 class WebhookAttempt(Base):

@@ -95,4 +95,5 @@ def _fallback_row(source: Delivery, channel: Channel, now: datetime) -> dict[str
         now=now,
         lane=source.lane,
         fallback_of=source.delivery_id,
+        traceparent=source.traceparent,  # the same event's trace
     )

@@ -22,6 +22,7 @@ from shared.contracts.base import Event
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import EnrollmentConfirmed, EnrollmentRefused, EnrollmentWaitlisted
 from shared.orgs.directory import UnknownOrg
+from shared.tracing import current_traceparent
 
 MemberDecision = EnrollmentConfirmed | EnrollmentWaitlisted | EnrollmentRefused
 
@@ -169,4 +170,5 @@ def _row(
         now=now,
         status=slot.status,
         due=slot.at,
+        traceparent=current_traceparent(),  # the consumer's `process` span (none in a fan-out)
     )

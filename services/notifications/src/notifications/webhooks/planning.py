@@ -18,6 +18,7 @@ from notifications.webhooks import repository
 from notifications.webhooks.domain import WebhookStatus, matches_any, webhook_id
 from shared.contracts.base import REGISTRY, Event
 from shared.contracts.envelope import Envelope
+from shared.tracing import current_traceparent
 
 # The families of event types that travel on the shared enrollment and awards topics (what
 # the `webhooks` consumer reads). Member records and roll-up snapshots have their own topics.
@@ -86,6 +87,7 @@ async def plan_webhooks(
             "last_error": None,
             "created_at": now,
             "sent_at": None,
+            "traceparent": current_traceparent(),  # the consumer's `process` span
         }
         for s in wanted
     ]

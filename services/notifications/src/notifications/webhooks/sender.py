@@ -118,7 +118,7 @@ class WebhookSender:
 
     async def attempt(self, job: Job) -> Attempted:
         """One POST; never raises (whatever went wrong becomes the attempt's error type)."""
-        with delivery_span("webhook", job.delivery_id, job.ce_id) as span:
+        with delivery_span("webhook", job.delivery_id, job.ce_id, job.traceparent) as span:
             attempted = await self._post(job)
             span.set_attribute("http.response.status_code", attempted.status_code or 0)
             if attempted.error_type:

@@ -41,7 +41,8 @@ class Job:
     url: str
     body: str
     secrets: tuple[str, ...]  # the current secret, then the previous one during an overlap
-    ce_id: str | None = None  # the event it tells of: its delivery span joins that trace
+    ce_id: str | None = None  # the event it tells of
+    traceparent: str | None = None  # that event's trace: the delivery span joins it
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ async def claim(session: AsyncSession, ctx: Context, limit: int) -> list[Job]:
             d.body,
             secrets_in_use(subs[d.subscription_id], now),
             d.ce_id,
+            d.traceparent,
         )
         for d in batch
     ]

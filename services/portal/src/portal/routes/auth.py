@@ -4,6 +4,7 @@ configured), sign-out, and the language switch."""
 from __future__ import annotations
 
 import logging
+import time
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -11,14 +12,22 @@ from starlette.responses import Response
 
 from portal import i18n
 from portal.api import ApiError, Services
-from portal.oidc import PENDING_COOKIE, PENDING_SECONDS, OidcClient, PendingCodec, SignInFailed
+from portal.oidc import (
+    PENDING_COOKIE,
+    PENDING_SECONDS,
+    Identity,
+    OidcClient,
+    PendingCodec,
+    SignInFailed,
+)
 from portal.people import DemoIssuer, Person
-from portal.session import session_of
+from portal.session import Session, session_of
 from portal.settings import PortalSettings
 from portal.web import PageError, form_of, local_path, page, redirect
 
 router = APIRouter()
 log = logging.getLogger(__name__)
+RENEW_AHEAD_SECONDS = 60  # renew a provider's access token this long before it expires
 PREFERENCE_FIELDS = ("language", "time_zone", "quiet_hours", "digest_hour", "channels")
 
 
@@ -112,10 +121,7 @@ async def oidc_callback(
         raise PageError(status, exc.message_key) from exc
     session = session_of(request)
     session.reset()
-    session.token = who.access_token
-    session.name, session.org, session.roles = who.name, who.org, who.roles
-    session.member_id = who.member_id
-    session.changed = True
+    _hold(session, who)
     response = redirect(local_path(pending.next))
     response.delete_cookie(PENDING_COOKIE, path="/signin")
     saved = await _saved_language(request.app.state.services, who.access_token)
@@ -147,9 +153,56 @@ async def signin(request: Request) -> Response:
 
 @router.post("/signout")
 async def signout(request: Request) -> Response:
+    """Signed out here; signed in at the provider, signed out there too (when it offers
+    RP-initiated logout), which sends the browser back to the sign-in page."""
     await form_of(request)
-    session_of(request).reset()
+    session = session_of(request)
+    via_oidc = session.via_oidc
+    session.reset()
+    client = _oidc(request)
+    if via_oidc and client is not None:
+        try:
+            there = await client.sign_out_url(str(request.url_for("signin_page")))
+        except SignInFailed as exc:  # the provider is away: signed out here all the same
+            log.warning("OpenID Connect sign-out at the provider skipped: %s", exc.reason)
+        else:
+            if there:
+                return redirect(there)
     return redirect("/signin")
+
+
+async def renew_if_due(request: Request) -> None:
+    """Before a page calls the APIs: an access token from the provider that expires within
+    RENEW_AHEAD_SECONDS is renewed with the refresh token. Refused (the session at the
+    provider ended), the user is signed out; the provider away, the token serves until it
+    expires."""
+    session = session_of(request)
+    due = session.expires_at is not None and session.expires_at - time.time() < RENEW_AHEAD_SECONDS
+    if not (session.via_oidc and session.refresh_token and due):
+        return
+    client = _oidc(request)
+    if client is None:
+        return
+    try:
+        who = await client.refresh(session.refresh_token, session.name or "")
+    except SignInFailed as exc:
+        if exc.message_key == "oidc.unavailable" and time.time() < (session.expires_at or 0):
+            log.warning("OpenID Connect renewal postponed: %s", exc.reason)
+            return
+        log.info("OpenID Connect renewal refused, signed out: %s", exc.reason)
+        session.reset()
+        return
+    _hold(session, who)
+
+
+def _hold(session: Session, who: Identity) -> None:
+    """The session now speaks for `who`, signed in at the provider."""
+    session.token = who.access_token
+    session.name, session.org, session.roles = who.name, who.org, who.roles
+    session.member_id = who.member_id
+    session.via_oidc, session.refresh_token = True, who.refresh_token
+    session.expires_at = who.expires_at
+    session.changed = True
 
 
 @router.post("/lang/{code}")
