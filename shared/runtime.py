@@ -43,6 +43,7 @@ from shared.migrations import upgrade_to_head
 from shared.orgs.directory import OrgDirectory
 from shared.orgs.signing import FederationKeys, NodeSigner, key_id
 from shared.settings import ServiceSettings
+from shared.tasks import cancel_and_wait
 from shared.telemetry.sampling import OpsSampler
 from shared.tracing import configure_tracing, flush_traces, instrument_database
 from shared.web import ops
@@ -170,9 +171,7 @@ class ServiceRuntime:
         log.info("%s started", self.settings.source)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         await self.broker.stop()
         await self.producer.stop()

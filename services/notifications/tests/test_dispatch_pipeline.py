@@ -20,6 +20,7 @@ from deploy.local.smtp import SmtpSink
 from notifications import dispatcher as dispatcher_module
 from notifications.models import Delivery
 from notifications.service.context import Context
+from shared.tasks import cancel_and_wait
 
 
 class WatchedSink(SmtpSink):
@@ -120,8 +121,7 @@ async def test_the_dispatcher_keeps_n_sends_in_flight_and_claims_the_next_batch_
     try:
         await until(lambda: _all_sent(node))
     finally:
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+        await cancel_and_wait([worker])
 
     assert len(sink.messages) == 15
     assert sink.most_in_flight == 3  # reached, never more: dispatch_concurrency
@@ -275,8 +275,7 @@ async def test_stopping_the_dispatcher_records_what_was_sent_and_closes_its_conn
         return len(sink.messages) >= 4
 
     await until(some_arrived)
-    worker.cancel()
-    await asyncio.gather(worker, return_exceptions=True)
+    await cancel_and_wait([worker])
 
     assert worker.cancelled()
     assert node.dispatcher.mailer.open_connections == 0

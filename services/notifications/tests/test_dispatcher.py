@@ -15,6 +15,7 @@ from notifications.models import Delivery
 from notifications.service.context import Context
 from shared.contracts.events import EnrollmentWaitlisted
 from shared.messaging.consumer import Outcome
+from shared.tasks import cancel_and_wait
 from shared.telemetry.testing import parent_span_id, span_collector, span_id_of, trace_id_of
 from shared.tracing import reset_traceparent, set_traceparent
 
@@ -204,8 +205,7 @@ async def test_the_dispatcher_wakes_as_soon_as_a_consumer_commits_new_deliveries
             await asyncio.sleep(0.05)
         assert len(await node.inbox(member.member_id)) == 1
     finally:
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+        await cancel_and_wait([worker])
 
 
 async def test_the_dispatcher_survives_a_database_fault_and_carries_on(
@@ -232,8 +232,7 @@ async def test_the_dispatcher_survives_a_database_fault_and_carries_on(
         assert len(await node.inbox(member.member_id)) == 1
         assert not worker.done()
     finally:
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+        await cancel_and_wait([worker])
 
 
 async def test_a_delivery_keeps_the_trace_of_the_event_it_tells_of_until_it_is_sent(

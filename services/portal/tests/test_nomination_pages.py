@@ -260,6 +260,21 @@ async def test_the_reviewer_queue_marks_recused_items_and_offers_no_score_form(
     assert listed.url.params.get_list("status") == ["veto_check", "in_review"]
 
 
+async def test_the_review_queue_goes_page_by_page(portal: Portal) -> None:
+    open_item = {**NOMINATION, "status": "in_review", "recused": False}
+    portal.services.special.insert(
+        0, answering("GET", "/nominations", {"items": [open_item], "next_cursor": "c-50"})
+    )
+    await portal.sign_in("reviewer")
+    first = await portal.http.get("/reviews")
+    assert 'href="/reviews?after=c-50"' in first.text
+    second = await portal.http.get("/reviews?after=c-50")
+    assert second.status_code == 200 and 'href="/reviews"' in second.text  # back to the start
+    asked = portal.services.calls("GET", "/nominations")
+    assert [r.url.params.get("cursor") for r in asked] == [None, "c-50"]
+    assert {r.url.params["limit"] for r in asked} == {"50"}
+
+
 async def test_a_score_the_api_refuses_for_recusal_is_shown_as_a_readable_message(
     portal: Portal,
 ) -> None:

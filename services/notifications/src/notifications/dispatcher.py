@@ -51,6 +51,7 @@ from notifications.service.dispatching import (
 from notifications.service.template_overrides import OverrideCache
 from notifications.templates import Rendered, language_of
 from shared.db import CommitSignal, Database
+from shared.tasks import cancel_and_wait
 from shared.tracing import delivery_span
 
 log = logging.getLogger(__name__)
@@ -165,9 +166,7 @@ class Dispatcher:
     ) -> None:
         """Sends in flight are abandoned (due again after the lease); what was sent is recorded
         now rather than resent later; the SMTP connections are closed."""
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await cancel_and_wait(workers)
         self._stopping.set()
         done.put_nowait(None)
         try:

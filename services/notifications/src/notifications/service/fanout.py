@@ -40,6 +40,7 @@ from shared.contracts.events import NoticePublished
 from shared.db import CommitSignal, Database
 from shared.messaging.consumer import Rejected
 from shared.orgs.directory import UnknownOrg
+from shared.tasks import cancel_and_wait
 from shared.timezones import zone
 
 log = logging.getLogger(__name__)
@@ -261,8 +262,7 @@ class FanoutWorker:
     async def _drop_planning(self) -> None:
         if self._planning is not None:
             planning, self._planning = self._planning, None
-            planning.cancel()
-            await asyncio.gather(planning, return_exceptions=True)
+            await cancel_and_wait([planning])
 
     async def run(self) -> None:
         pause = self.poll_seconds

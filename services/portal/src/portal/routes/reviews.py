@@ -32,6 +32,7 @@ router = APIRouter()
 NAV = (NavItem("/reviews", "nominations.reviews.nav", REVIEWER, work=True),)
 QUEUE = ("veto_check", "in_review")
 DECIDABLE = ("in_review", "on_notice")
+QUEUE_PAGE = 50  # nominations per page of the review queue
 Errors = dict[str, dict[str, str]]  # nomination id → form field → message
 
 
@@ -66,15 +67,21 @@ async def _queue_page(
     errors: Errors | None = None,
     problems: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
+    after: str | None = None,
 ) -> Response:
     staff = "reviewer" in session.roles
     items: list[dict[str, Any]] = []
     departments: dict[str, list[str]] = {}
+    next_cursor = None
     if staff:
         body = await awards(
-            request, session, "GET", "/nominations", params={"status": list(QUEUE), "limit": 200}
+            request,
+            session,
+            "GET",
+            "/nominations",
+            params={"status": list(QUEUE), "limit": QUEUE_PAGE, "cursor": after},
         )
-        items = body["items"]
+        items, next_cursor = body["items"], body.get("next_cursor")
         ids = sorted({n["scheme_id"] for n in items})
         found = await asyncio.gather(*(_departments(request, session, i) for i in ids))
         departments = dict(zip(ids, found, strict=True))
@@ -85,6 +92,8 @@ async def _queue_page(
         status,
         staff=staff,
         items=items,
+        next_cursor=next_cursor,
+        paged=after is not None,
         departments=departments,
         rounds=rounds,
         names=nominee_names,
@@ -96,9 +105,9 @@ async def _queue_page(
 
 
 @router.get("/reviews")
-async def reviews(request: Request) -> Response:
+async def reviews(request: Request, after: str | None = None) -> Response:
     session = staff_only(request)
-    return await _queue_page(request, session)
+    return await _queue_page(request, session, after=after)
 
 
 def _score(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
