@@ -14,12 +14,16 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
 
-from deploy.local.federation import ENTERPRISE_NODE, SUPERIOR_NODE
+from deploy.local.federation import SECOND_ENTERPRISE_NODE, SUPERIOR_NODE
 from deploy.local.http_sink import HttpSink
 from tests.e2e.conftest import RunningFederation
 from tests.e2e.helpers import new_members, wait_until
 
 pytestmark = pytest.mark.e2e
+
+# The member's home: the second enterprise node, whose members topic no bulk test (the
+# roster import's 15,000 members, say) has just filled.
+HOME, HOME_ORG = SECOND_ENTERPRISE_NODE, "hzbus-depot"
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,13 @@ def test_an_enrollment_request_and_all_it_causes_on_both_nodes_form_one_trace(
     running_federation: RunningFederation,
 ) -> None:
     fed = running_federation
-    [member] = new_members(fed.federation, 1, language="en")
+    [member] = new_members(fed.federation, 1, org=HOME_ORG, language="en", node=HOME)
     programme = fed.federation.publish_programme(SUPERIOR_NODE, "zj-hz", 3)
     pid = programme["programme_id"]
-    fed.federation.admin(ENTERPRISE_NODE).wait_for(f"/programmes/{pid}", lambda body: True)
+    fed.federation.admin(HOME).wait_for(f"/programmes/{pid}", lambda body: True)
 
     trace_id, client_span = secrets.token_hex(16), secrets.token_hex(8)
-    client = fed.federation.member_client(ENTERPRISE_NODE, member)
+    client = fed.federation.member_client(HOME, member)
     response = client.http.post(
         "/enrollments",
         json={"programme_id": pid},
@@ -91,13 +95,13 @@ def test_an_enrollment_request_and_all_it_causes_on_both_nodes_form_one_trace(
     )
 
     expected = {  # (service, node, span name prefix) that the trace must hold
-        ("enrollment", ENTERPRISE_NODE, "POST /enrollments"),
-        ("enrollment", ENTERPRISE_NODE, "publish "),
+        ("enrollment", HOME, "POST /enrollments"),
+        ("enrollment", HOME, "publish "),
         ("enrollment", SUPERIOR_NODE, "process bigschool.enrollment.requested."),
         ("enrollment", SUPERIOR_NODE, "publish "),
-        ("enrollment", ENTERPRISE_NODE, "process bigschool.enrollment.confirmed."),
-        ("notifications", ENTERPRISE_NODE, "process bigschool.enrollment.confirmed."),
-        ("notifications", ENTERPRISE_NODE, "deliver email"),
+        ("enrollment", HOME, "process bigschool.enrollment.confirmed."),
+        ("notifications", HOME, "process bigschool.enrollment.confirmed."),
+        ("notifications", HOME, "deliver email"),
     }
     seen: dict[str, Any] = {}
     receiver = Receiver(fed.otlp)
@@ -123,7 +127,7 @@ def test_an_enrollment_request_and_all_it_causes_on_both_nodes_form_one_trace(
     server = [
         s for s in spans if s.kind == SpanProto.SPAN_KIND_SERVER and s.parent_id == client_span
     ]
-    assert [(s.service, s.node) for s in server] == [("enrollment", ENTERPRISE_NODE)]
+    assert [(s.service, s.node) for s in server] == [("enrollment", HOME)]
     # The services sample no trace of their own (SAMPLED_TRACES_ONLY): every span the
     # receiver got continues a trace some client sent sampled; none is a root.
     assert all(s.parent_id for spans in receiver.spans().values() for s in spans)
